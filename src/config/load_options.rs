@@ -1,0 +1,35 @@
+//! `LoadOptions`: everything `load` needs from the command line and the environment.
+//!
+//! The CLI fills it, so the config layer never reads the process environment and tests
+//! can describe any situation as plain data.
+
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// `--profile NAME`.
+    pub profile: Option<String>,
+    /// `--config-dir DIR`.
+    pub config_dir: Option<PathBuf>,
+    /// The working directory, where the search for a config root starts.
+    pub cwd: PathBuf,
+    /// `ATMOS_PROFILE`.
+    pub env_profile: Option<String>,
+    /// `ATMOS_CLI_CONFIG_PATH`.
+    pub env_config_path: Option<PathBuf>,
+    /// The per-user config directory, `directories::ProjectDirs::from("", "", "atmos-auth")`'s
+    /// `config_dir()`, used when nothing closer is found.
+    pub user_config_dir: Option<PathBuf>,
+}
+
+impl LoadOptions {
+    /// `--profile` wins over `ATMOS_PROFILE`. An empty value counts as unset, so
+    /// `ATMOS_PROFILE= atmos-auth ...` switches profiles off.
+    pub(crate) fn selected_profile(&self) -> Option<&str> {
+        [&self.profile, &self.env_profile]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .find(|name| !name.is_empty())
+    }
+}

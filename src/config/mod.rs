@@ -1,0 +1,201 @@
+//! The configuration layer: finds the config root and profile, reads `atmos.yaml` files,
+//! merges the profile over the root file, and validates the result into a `Config`.
+//!
+//! It reads files and nothing else: no process environment (the CLI passes `LoadOptions`)
+//! and never the network. Account names that `accounts:` does not map are left for a later
+//! layer to resolve through the SSO portal.
+//!
+//! Files are parsed into a position-carrying tree (`node.rs`) rather than through a serde
+//! mirror, so that every diagnostic can name the file, line and column of the value it is
+//! about, even after the merge, and so that all problems are reported at once.
+
+mod account_id;
+mod auth_config;
+mod auth_schema;
+mod config_error;
+mod diagnostic;
+mod identity;
+mod load_options;
+mod location;
+mod node;
+mod provider;
+mod root;
+mod tree_builder;
+mod validator;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use account_id::{AccountId, InvalidAccountId};
+pub use auth_config::AuthConfig;
+pub use config_error::ConfigError;
+pub use diagnostic::Diagnostic;
+pub use identity::{AccountRef, Identity, IdentityKind};
+pub use load_options::LoadOptions;
+pub use location::Location;
+pub use provider::{IdentityCenter, Provider, ProviderKind};
+pub use root::available_profiles;
+
+use node::Node;
+use root::{CONFIG_FILE, find_root, profile_file};
+use validator::Validator;
+
+/// The loaded configuration: the root file merged with the selected profile, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The selected profile, if any.
+    pub profile: Option<String>,
+    /// The config root directory.
+    pub root: PathBuf,
+    /// The files read, in merge order: the root `atmos.yaml` first, then the profile's.
+    pub files: Vec<PathBuf>,
+    /// The top-level `description:`, shown when listing profiles.
+    pub description: Option<String>,
+    /// The top-level `accounts:` map of account names to ids.
+    pub accounts: BTreeMap<String, AccountId>,
+    pub auth: AuthConfig,
+}
+
+impl Config {
+    /// The identity with this name, or else the one with this alias.
+    pub fn identity(&self, name_or_alias: &str) -> Option<&Identity> {
+        let identities = &self.auth.identities;
+        identities.get(name_or_alias).or_else(|| {
+            identities
+                .values()
+                .find(|identity| identity.alias.as_deref() == Some(name_or_alias))
+        })
+    }
+
+    /// Every identity marked `default: true`, by name. Several are allowed; the caller decides
+    /// what to do when there is more than one.
+    pub fn default_identities(&self) -> Vec<&Identity> {
+        self.auth
+            .identities
+            .values()
+            .filter(|identity| identity.default)
+            .collect()
+    }
+
+    /// The provider an identity gets its base credentials from.
+    ///
+    /// # Panics
+    /// If `identity` does not belong to this `Config`: validation guarantees that every
+    /// identity's provider exists.
+    pub fn provider_for(&self, identity: &Identity) -> &Provider {
+        let name = match &identity.kind {
+            IdentityKind::PermissionSet { provider, .. } => provider,
+        };
+        &self.auth.providers[name]
+    }
+}
+
+/// Finds, reads, merges and validates the configuration described by `options`.
+pub fn load(options: &LoadOptions) -> Result<Config, ConfigError> {
+    let root = find_root(options).ok_or_else(|| ConfigError::NoRoot {
+        cwd: options.cwd.clone(),
+    })?;
+    let profile = options.selected_profile();
+    let mut files = Vec::new();
+    let base = root.join(CONFIG_FILE);
+    if base.is_file() {
+        files.push(base);
+    }
+    match profile {
+        Some(profile) => match profile_file(&root, profile).filter(|file| file.is_file()) {
+            Some(file) => files.push(file),
+            None => {
+                let available = available_profiles(&root);
+                return Err(ConfigError::ProfileNotFound {
+                    profile: profile.to_owned(),
+                    root,
+                    available,
+                });
+            }
+        },
+        None if files.is_empty() => return Err(missing_profile(root)),
+        None => {}
+    }
+    let mut sources = Vec::with_capacity(files.len());
+    for file in files {
+        match std::fs::read_to_string(&file) {
+            Ok(text) => sources.push((file, text)),
+            Err(source) => return Err(ConfigError::Read { path: file, source }),
+        }
+    }
+    let config = from_sources(root, profile, &sources)?;
+    if profile.is_none() && config.auth.providers.is_empty() && config.auth.identities.is_empty() {
+        // Without profiles an empty auth section is returned as is; the caller reports it.
+        let available = available_profiles(&config.root);
+        if !available.is_empty() {
+            return Err(ConfigError::ProfileRequired {
+                root: config.root,
+                available,
+            });
+        }
+    }
+    Ok(config)
+}
+
+/// The error for "no profile selected and nothing usable without one".
+fn missing_profile(root: PathBuf) -> ConfigError {
+    let available = available_profiles(&root);
+    if available.is_empty() {
+        ConfigError::NoConfig { root }
+    } else {
+        ConfigError::ProfileRequired { root, available }
+    }
+}
+
+/// Parses, merges (later sources win) and validates already-read files. This is the whole
+/// of loading minus the file system, which keeps it testable from strings.
+pub(crate) fn from_sources(
+    root: PathBuf,
+    profile: Option<&str>,
+    sources: &[(PathBuf, String)],
+) -> Result<Config, ConfigError> {
+    let mut validator = Validator::new(sources);
+    let mut merged: Option<Node> = None;
+    for (file, text) in sources {
+        match tree_builder::parse(file, text) {
+            Ok(node) => {
+                merged = Some(match merged {
+                    Some(base) => node::merge(base, node),
+                    None => node,
+                })
+            }
+            Err(diagnostics) => {
+                for diagnostic in diagnostics {
+                    validator.report(&diagnostic.location, diagnostic.message, diagnostic.hint);
+                }
+            }
+        }
+    }
+    let document = match merged {
+        Some(merged) if validator.diagnostics.is_empty() => validator.document(&merged),
+        _ => Default::default(),
+    };
+    if !validator.diagnostics.is_empty() {
+        let mut diagnostics = validator.diagnostics;
+        let file_order = |file: &Path| sources.iter().position(|(source, _)| source == file);
+        diagnostics.sort_by_key(|d| {
+            (
+                file_order(&d.location.file),
+                d.location.line,
+                d.location.column,
+            )
+        });
+        return Err(ConfigError::Invalid { diagnostics });
+    }
+    Ok(Config {
+        profile: profile.map(str::to_owned),
+        root,
+        files: sources.iter().map(|(file, _)| file.clone()).collect(),
+        description: document.description,
+        accounts: document.accounts,
+        auth: document.auth,
+    })
+}

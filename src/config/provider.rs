@@ -1,0 +1,47 @@
+//! `Provider`: a validated entry of `auth.providers`, the place base credentials come from.
+//!
+//! Each kind is a variant of `ProviderKind` holding its own settings struct, so adding
+//! `github/oidc` means one new variant and one new arm in the validator.
+
+use std::time::Duration;
+
+use super::Location;
+
+/// A named credential source, such as an IAM Identity Center instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// Where the provider's name is written.
+    pub location: Location,
+}
+
+/// What a provider is, with the settings of that kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// `aws/iam-identity-center`: browser device login against an AWS SSO start URL.
+    IdentityCenter(IdentityCenter),
+}
+
+impl ProviderKind {
+    /// The `kind:` words the validator accepts, for "expected one of" hints.
+    pub const NAMES: [&'static str; 1] = [IdentityCenter::KIND];
+}
+
+/// Settings of an `aws/iam-identity-center` provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityCenter {
+    pub region: String,
+    /// The AWS access portal URL, checked to be `http://` or `https://`.
+    pub start_url: String,
+    /// `session.duration`: how long an SSO session should be trusted before logging in again.
+    pub session_duration: Option<Duration>,
+    /// `spec.endpoint_url`: overrides the AWS endpoints, for emulators and private links.
+    pub endpoint_url: Option<String>,
+    /// Add an identity for every permission set the portal offers. Accepted now, used later.
+    pub auto_provision_identities: bool,
+}
+
+impl IdentityCenter {
+    pub const KIND: &'static str = "aws/iam-identity-center";
+}

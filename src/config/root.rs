@@ -1,0 +1,58 @@
+//! Config root discovery and the profiles found under it.
+//!
+//! The root is the directory holding `atmos.yaml` and `profiles/<name>/atmos.yaml`. It is,
+//! in order: `--config-dir`, `ATMOS_CLI_CONFIG_PATH`, the nearest ancestor of the working
+//! directory (itself included) holding `atmos.yaml` or a `profiles/` directory, and last the
+//! user config directory.
+
+use std::path::{Path, PathBuf};
+
+use super::LoadOptions;
+
+pub(crate) const CONFIG_FILE: &str = "atmos.yaml";
+pub(crate) const PROFILES_DIR: &str = "profiles";
+
+/// The config root for these options, or `None` when nothing is found and no user config
+/// directory is known.
+pub(crate) fn find_root(options: &LoadOptions) -> Option<PathBuf> {
+    let explicit = options
+        .config_dir
+        .as_ref()
+        .or(options.env_config_path.as_ref());
+    let explicit = explicit.map(|dir| options.cwd.join(dir));
+    explicit
+        .or_else(|| {
+            options
+                .cwd
+                .ancestors()
+                .find(|dir| is_root(dir))
+                .map(Path::to_path_buf)
+        })
+        .or_else(|| options.user_config_dir.clone())
+}
+
+fn is_root(dir: &Path) -> bool {
+    dir.join(CONFIG_FILE).is_file() || dir.join(PROFILES_DIR).is_dir()
+}
+
+/// Where a profile's file lives, or `None` for a name that would leave `profiles/`.
+pub(crate) fn profile_file(root: &Path, profile: &str) -> Option<PathBuf> {
+    let plain =
+        !profile.is_empty() && profile != "." && profile != ".." && !profile.contains(['/', '\\']);
+    plain.then(|| root.join(PROFILES_DIR).join(profile).join(CONFIG_FILE))
+}
+
+/// The profiles under `root`: directories of `profiles/` holding an `atmos.yaml`, sorted.
+/// An unreadable or missing `profiles/` has no profiles.
+pub fn available_profiles(root: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(root.join(PROFILES_DIR)) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().join(CONFIG_FILE).is_file())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names
+}

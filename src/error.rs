@@ -1,0 +1,177 @@
+//! `Error`: every failure that reaches the edge, with its exit code and a hint naming what to
+//! do. Lower layers own their enums; this one wraps them and adds nothing to their wording.
+
+use std::fmt::Write as _;
+
+use crate::config::ConfigError;
+use crate::output::exec::ExecError;
+use crate::provider::ProviderError;
+use crate::store::StoreError;
+use crate::upstream::FailureKind;
+
+/// Exit codes, documented in README.md and `--help`.
+pub mod exit {
+    pub const SUCCESS: i32 = 0;
+    /// AWS refused or could not be reached.
+    pub const UPSTREAM: i32 = 1;
+    /// Bad command line or configuration.
+    pub const USAGE: i32 = 2;
+    /// A login is needed and this run may not start one.
+    pub const LOGIN_REQUIRED: i32 = 3;
+    /// The credential store is unavailable or locked.
+    pub const STORE: i32 = 4;
+    /// Ctrl+C.
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    #[error("unknown identity `{name}`")]
+    UnknownIdentity {
+        name: String,
+        available: Vec<String>,
+    },
+
+    #[error("no identity given, and the profile marks none as `default: true`")]
+    NoDefaultIdentity { available: Vec<String> },
+
+    #[error("several identities are marked `default: true`: {}", names.join(", "))]
+    AmbiguousDefault { names: Vec<String> },
+
+    #[error("unknown provider `{name}`")]
+    UnknownProvider {
+        name: String,
+        available: Vec<String>,
+    },
+
+    #[error("the profile declares no provider to log in to")]
+    NoProvider,
+
+    #[error("the profile declares several providers: {}", names.join(", "))]
+    AmbiguousProvider { names: Vec<String> },
+
+    #[error("invalid ATMOS_KEYRING_TYPE `{value}`")]
+    InvalidStoreKind { value: String },
+
+    #[error("invalid ATMOS_KEYRING_TIMEOUT `{value}`")]
+    InvalidStoreTimeout { value: String },
+
+    #[error("`--format github` needs the GITHUB_ENV file that GitHub Actions provides")]
+    NotInGithubActions,
+
+    #[error("could not write to `{path}`")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Provider(error) => match error {
+                ProviderError::LoginRequired { .. } => exit::LOGIN_REQUIRED,
+                ProviderError::Interrupted => exit::INTERRUPTED,
+                ProviderError::Store(_) => exit::STORE,
+                ProviderError::AccountNotFound { .. } => exit::USAGE,
+                _ => exit::UPSTREAM,
+            },
+            Self::Store(_) => exit::STORE,
+            Self::Exec(error) => error.exit_code(),
+            Self::Write { .. } => exit::UPSTREAM,
+            Self::Config(_)
+            | Self::UnknownIdentity { .. }
+            | Self::NoDefaultIdentity { .. }
+            | Self::AmbiguousDefault { .. }
+            | Self::UnknownProvider { .. }
+            | Self::NoProvider
+            | Self::AmbiguousProvider { .. }
+            | Self::InvalidStoreKind { .. }
+            | Self::InvalidStoreTimeout { .. }
+            | Self::NotInGithubActions => exit::USAGE,
+        }
+    }
+
+    /// One line telling the user what to do next, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        let list = |names: &[String]| {
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        };
+        Some(match self {
+            Self::Provider(ProviderError::LoginRequired { .. }) => "run `atmos-auth login`, or pass `--login`".into(),
+            Self::Provider(ProviderError::DeviceCodeExpired | ProviderError::AccessDenied) => {
+                "run `atmos-auth login` again and approve the code in the browser".into()
+            }
+            Self::Provider(ProviderError::NotAssigned { .. }) => {
+                "check the identity's `principal` in your profile, or ask an administrator for the assignment".into()
+            }
+            Self::Provider(ProviderError::AccountNotFound { visible, .. }) => {
+                format!("add the account to the `accounts:` map in atmos.yaml; accounts you can see: {}", list(visible))
+            }
+            Self::Provider(ProviderError::Upstream(error)) => match error.kind {
+                FailureKind::Network | FailureKind::Timeout => {
+                    "check the network, and any AWS_ENDPOINT_URL* or `spec.endpoint_url` setting; run with -v for the cause".into()
+                }
+                FailureKind::Malformed => "this is likely temporary; retry, or run with -v for the cause".into(),
+                FailureKind::Service => return None,
+            },
+            Self::Provider(ProviderError::Store(error)) | Self::Store(error) => return error.hint(),
+            Self::UnknownIdentity { name, available } => match suggest(name, available) {
+                Some(close) => format!("did you mean `{close}`? identities: {}", list(available)),
+                None => format!("identities in this profile: {}", list(available)),
+            },
+            Self::NoDefaultIdentity { available } => {
+                format!("name one of: {}; or mark one `default: true`", list(available))
+            }
+            Self::AmbiguousDefault { .. } => "name the identity to use".into(),
+            Self::UnknownProvider { available, .. } => format!("providers in this profile: {}", list(available)),
+            Self::AmbiguousProvider { .. } => "pass `--provider NAME` or an identity".into(),
+            Self::InvalidStoreKind { .. } => "use one of: system, secret-service, keyutils, memory".into(),
+            Self::InvalidStoreTimeout { .. } => "give a duration such as `5s` or `500ms`".into(),
+            Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),
+            _ => return None,
+        })
+    }
+
+    /// The full text printed on stderr: the error, its causes when `verbose`, and the hint.
+    pub fn report(&self, verbose: bool) -> String {
+        let mut out = format!("error: {self}\n");
+        if verbose {
+            let mut source = std::error::Error::source(self);
+            while let Some(cause) = source {
+                let _ = writeln!(out, "caused by: {cause}");
+                source = cause.source();
+            }
+        }
+        if let Some(hint) = self.hint() {
+            let _ = writeln!(out, "hint: {hint}");
+        }
+        out
+    }
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a likely typo.
+fn suggest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.as_str())
+}

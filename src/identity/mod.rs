@@ -1,0 +1,6 @@
+//! Identities: turning an identity name from the profile into STS credentials, reusing what the
+//! credential store already holds while it is fresh enough.
+
+mod resolve;
+
+pub use resolve::Resolver;

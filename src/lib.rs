@@ -1,0 +1,24 @@
+//! atmos-auth: a credential broker for AWS organisations.
+//!
+//! The flow is one way: `cli` parses, `config` loads the profile, `provider` obtains an SSO
+//! session, `identity` turns an identity into credentials through it, `store` keeps every secret
+//! in the OS keyring, and `output` hands credentials to a shell or a child process. `command`
+//! wires one subcommand through that flow; `run` is the edge that prints errors once.
+
+mod cache;
+mod cli;
+mod command;
+pub mod config;
+pub mod credentials;
+mod error;
+mod identity;
+mod output;
+mod provider;
+mod run;
+mod sdk;
+pub mod secret;
+pub mod store;
+mod upstream;
+
+pub use error::exit;
+pub use run::run;

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(atmos_auth::run(std::env::args_os()));
+}

@@ -1,0 +1,194 @@
+//! `env` output formats: shell assignments for bash/zsh, fish and PowerShell, JSON, dotenv, and
+//! GitHub Actions (`$GITHUB_ENV` plus log masking).
+//!
+//! Every value is quoted for its shell by `shell-quote` (bash, fish) or by the one rule
+//! PowerShell has (single quotes, doubled), so `eval "$(atmos-auth env …)"` is safe whatever the
+//! value holds.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+use shell_quote::{Bash, Fish, QuoteInto};
+use zeroize::Zeroizing;
+
+use super::vars::EnvVar;
+
+/// Formats that print the whole answer on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Bash,
+    Fish,
+    Powershell,
+    Json,
+    Dotenv,
+}
+
+/// The text for `format`. It holds secrets, so it is wiped when dropped.
+pub fn render(format: Format, vars: &[EnvVar]) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::new());
+    match format {
+        Format::Bash => {
+            for var in vars {
+                out.push_str("export ");
+                out.push_str(&var.name);
+                out.push('=');
+                <Bash as QuoteInto<String>>::quote_into(var.value.expose().as_str(), &mut out);
+                out.push('\n');
+            }
+        }
+        Format::Fish => {
+            for var in vars {
+                out.push_str("set -gx ");
+                out.push_str(&var.name);
+                out.push(' ');
+                <Fish as QuoteInto<String>>::quote_into(var.value.expose().as_str(), &mut out);
+                out.push_str(";\n");
+            }
+        }
+        Format::Powershell => {
+            for var in vars {
+                let _ = writeln!(
+                    out,
+                    "$Env:{} = '{}'",
+                    var.name,
+                    var.value.expose().replace('\'', "''")
+                );
+            }
+        }
+        Format::Json => {
+            let map: serde_json::Map<String, serde_json::Value> = vars
+                .iter()
+                .map(|v| {
+                    (
+                        v.name.clone(),
+                        serde_json::Value::String(v.value.expose().clone()),
+                    )
+                })
+                .collect();
+            out.push_str(&serde_json::to_string_pretty(&map).expect("a string map serializes"));
+            out.push('\n');
+        }
+        Format::Dotenv => {
+            for var in vars {
+                let _ = writeln!(out, "{}={}", var.name, dotenv_value(var.value.expose()));
+            }
+        }
+    }
+    out
+}
+
+/// dotenv files take bare values when they are plain, double-quoted ones otherwise.
+fn dotenv_value(value: &str) -> String {
+    let plain = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+/=-_.:@,".contains(&b));
+    if plain {
+        return value.to_owned();
+    }
+    let mut quoted = String::from("\"");
+    for c in value.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '$' => quoted.push_str("\\$"),
+            _ => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// GitHub Actions: mask each secret in the log (a workflow command on stdout), then append the
+/// variables to the `$GITHUB_ENV` file for the following steps.
+pub fn write_github(
+    vars: &[EnvVar],
+    github_env: &Path,
+    stdout: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    for var in vars.iter().filter(|v| v.secret) {
+        writeln!(stdout, "::add-mask::{}", var.value.expose())?;
+    }
+    stdout.flush()?;
+    let mut text = Zeroizing::new(String::new());
+    for var in vars {
+        // The heredoc form is safe for any value; the delimiter must not occur in it.
+        let delimiter = format!("ATMOS_AUTH_EOF_{}", var.name);
+        let _ = write!(
+            text,
+            "{}<<{delimiter}\n{}\n{delimiter}\n",
+            var.name,
+            var.value.expose()
+        );
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(github_env)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Secret;
+
+    fn var(name: &str, value: &str) -> EnvVar {
+        EnvVar {
+            name: name.into(),
+            value: Secret::from(value),
+            secret: true,
+        }
+    }
+
+    #[test]
+    fn bash_quotes_awkward_values() {
+        let out = render(Format::Bash, &[var("A", "it's $HOME `x`")]);
+        assert!(out.starts_with("export A="));
+        assert!(!out.contains("$HOME`"), "{}", *out);
+    }
+
+    #[test]
+    fn powershell_doubles_single_quotes() {
+        assert_eq!(
+            *render(Format::Powershell, &[var("A", "it's")]),
+            "$Env:A = 'it''s'\n"
+        );
+    }
+
+    #[test]
+    fn dotenv_leaves_base64_bare_and_quotes_the_rest() {
+        assert_eq!(
+            *render(Format::Dotenv, &[var("A", "ab+/c==")]),
+            "A=ab+/c==\n"
+        );
+        assert_eq!(
+            *render(Format::Dotenv, &[var("A", "a b\"$")]),
+            "A=\"a b\\\"\\$\"\n"
+        );
+    }
+
+    #[test]
+    fn github_masks_secrets_and_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("github_env");
+        std::fs::write(&path, "EXISTING=1\n").unwrap();
+        let mut stdout = Vec::new();
+        let vars = [
+            var("AWS_SECRET_ACCESS_KEY", "s3cr3t"),
+            EnvVar {
+                secret: false,
+                ..var("AWS_REGION", "us-east-1")
+            },
+        ];
+        write_github(&vars, &path, &mut stdout).unwrap();
+        assert_eq!(String::from_utf8(stdout).unwrap(), "::add-mask::s3cr3t\n");
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.starts_with(
+            "EXISTING=1\nAWS_SECRET_ACCESS_KEY<<ATMOS_AUTH_EOF_AWS_SECRET_ACCESS_KEY\ns3cr3t\n"
+        ));
+        assert!(written.contains("AWS_REGION<<ATMOS_AUTH_EOF_AWS_REGION\nus-east-1\n"));
+    }
+}

@@ -1,0 +1,73 @@
+//! `EnvVar`: the environment an identity's credentials become, in the names every AWS SDK and
+//! the AWS CLI read.
+
+use std::collections::BTreeMap;
+
+use crate::credentials::Credentials;
+use crate::secret::Secret;
+
+pub const ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+pub const SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+pub const SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
+pub const CREDENTIAL_EXPIRATION: &str = "AWS_CREDENTIAL_EXPIRATION";
+pub const REGION: &str = "AWS_REGION";
+/// botocore and the AWS CLI v1 read only this one.
+pub const DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
+
+/// One variable; `secret` marks values that must be masked where the format can mask.
+pub struct EnvVar {
+    pub name: String,
+    pub value: Secret<String>,
+    pub secret: bool,
+}
+
+impl EnvVar {
+    fn plain(name: &str, value: String) -> Self {
+        Self {
+            name: name.to_owned(),
+            value: Secret::new(value),
+            secret: false,
+        }
+    }
+}
+
+/// The variables for `credentials`, the region, and the identity's own `env:` entries (which
+/// may override the region but never the credentials).
+pub fn credential_vars(
+    credentials: &Credentials,
+    region: &str,
+    extra: &BTreeMap<String, String>,
+) -> Vec<EnvVar> {
+    let mut vars = vec![
+        EnvVar::plain(ACCESS_KEY_ID, credentials.access_key_id.clone()),
+        EnvVar {
+            name: SECRET_ACCESS_KEY.into(),
+            value: credentials.secret_access_key.clone(),
+            secret: true,
+        },
+        EnvVar {
+            name: SESSION_TOKEN.into(),
+            value: credentials.session_token.clone(),
+            secret: true,
+        },
+        EnvVar::plain(CREDENTIAL_EXPIRATION, credentials.expiration_rfc3339()),
+        EnvVar::plain(REGION, region.to_owned()),
+        EnvVar::plain(DEFAULT_REGION, region.to_owned()),
+    ];
+    let protected = [
+        ACCESS_KEY_ID,
+        SECRET_ACCESS_KEY,
+        SESSION_TOKEN,
+        CREDENTIAL_EXPIRATION,
+    ];
+    for (name, value) in extra {
+        if protected.contains(&name.as_str()) {
+            continue;
+        }
+        match vars.iter_mut().find(|v| v.name == *name) {
+            Some(var) => var.value = Secret::new(value.clone()),
+            None => vars.push(EnvVar::plain(name, value.clone())),
+        }
+    }
+    vars
+}

@@ -1,0 +1,44 @@
+//! `ProviderError`: every way obtaining a session or role credentials can fail.
+
+use crate::store::StoreError;
+use crate::upstream::UpstreamError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// No usable session, and this run may not start an interactive login.
+    #[error("no valid SSO session for `{start_url}` ({region}): {reason}")]
+    LoginRequired {
+        start_url: String,
+        region: String,
+        reason: &'static str,
+    },
+
+    #[error("the sign-in code expired before it was approved")]
+    DeviceCodeExpired,
+
+    #[error("sign-in was denied in the browser")]
+    AccessDenied,
+
+    #[error("sign-in was interrupted")]
+    Interrupted,
+
+    #[error("permission set `{permission_set}` is not assigned to you in account `{account}`")]
+    NotAssigned {
+        account: String,
+        permission_set: String,
+    },
+
+    #[error(
+        "account `{name}` is not in the `accounts:` map and the SSO portal lists no account of that name"
+    )]
+    AccountNotFound { name: String, visible: Vec<String> },
+
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+
+    #[error(transparent)]
+    Store(#[from] StoreError),
+
+    #[error("could not start the async runtime")]
+    Runtime(#[source] std::io::Error),
+}

@@ -1,0 +1,98 @@
+//! `ClientRegistration`: the OIDC client atmos-auth registers with IAM Identity Center once and
+//! reuses until it expires. Its secret lives in the credential store like every other secret.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::credentials::expires_within;
+use crate::provider::ProviderError;
+use crate::secret::Secret;
+use crate::upstream::UpstreamError;
+
+/// Register a new client when the current one has less than this left, so it cannot expire in
+/// the middle of a login.
+const RENEW_BEFORE_SECS: u64 = 24 * 60 * 60;
+const CLIENT_NAME: &str = "atmos-auth";
+const CLIENT_TYPE: &str = "public";
+pub const SCOPE: &str = "sso:account:access";
+pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct ClientRegistration {
+    pub client_id: String,
+    pub client_secret: Secret<String>,
+    /// When the client secret expires (epoch seconds).
+    pub expires_at: u64,
+}
+
+impl ClientRegistration {
+    pub fn usable(&self, now: SystemTime) -> bool {
+        !expires_within(self.expires_at, Duration::from_secs(RENEW_BEFORE_SECS), now)
+    }
+
+    /// RegisterClient, asking for the grants that make a refresh token possible.
+    pub async fn register(oidc: &aws_sdk_ssooidc::Client) -> Result<Self, ProviderError> {
+        let out = oidc
+            .register_client()
+            .client_name(CLIENT_NAME)
+            .client_type(CLIENT_TYPE)
+            .scopes(SCOPE)
+            .grant_types(GRANT_DEVICE_CODE)
+            .grant_types(GRANT_REFRESH_TOKEN)
+            .send()
+            .await
+            .map_err(|e| UpstreamError::from_sdk("RegisterClient", e))?;
+        let client_id = out
+            .client_id
+            .ok_or_else(|| UpstreamError::missing_field("RegisterClient", "clientId"))?;
+        let client_secret = out
+            .client_secret
+            .ok_or_else(|| UpstreamError::missing_field("RegisterClient", "clientSecret"))?;
+        Ok(Self {
+            client_id,
+            client_secret: Secret::new(client_secret),
+            expires_at: u64::try_from(out.client_secret_expires_at).unwrap_or(0),
+        })
+    }
+}
+
+impl fmt::Debug for ClientRegistration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientRegistration")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_the_secret() {
+        let registration = ClientRegistration {
+            client_id: "id".into(),
+            client_secret: "sentinel".into(),
+            expires_at: 0,
+        };
+        assert!(!format!("{registration:?}").contains("sentinel"));
+    }
+
+    #[test]
+    fn renewed_a_day_before_expiry() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let mut registration = ClientRegistration {
+            client_id: "id".into(),
+            client_secret: "s".into(),
+            expires_at: 1_000_000 + 90_000,
+        };
+        assert!(registration.usable(now));
+        registration.expires_at = 1_000_000 + 80_000;
+        assert!(!registration.usable(now));
+    }
+}

@@ -1,0 +1,225 @@
+//! `SsoSession`: the one SSO session for a (start URL, region) pair. It hands out a usable
+//! access token, refreshing it silently with the refresh token when it is stale, and starts a
+//! device-code login only when that fails and the caller allows it.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_ssooidc::error::ProvideErrorMetadata;
+
+use super::device::{self, BrowserPolicy};
+use super::registration::{ClientRegistration, GRANT_REFRESH_TOKEN};
+use super::token::{SsoToken, TokenState};
+use crate::cache;
+use crate::config::IdentityCenter;
+use crate::credentials::epoch_secs;
+use crate::provider::ProviderError;
+use crate::sdk::Clients;
+use crate::secret::Secret;
+use crate::store::{CredentialStore, EntryKey, Namespace};
+use crate::upstream::UpstreamError;
+
+/// May this run start an interactive login when the session cannot be renewed silently?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginPolicy {
+    /// Fail with `LoginRequired` (the default for `env`, `exec`, `whoami`).
+    Never,
+    /// Run the device-code login, opening a browser or not.
+    Interactive(BrowserPolicy),
+}
+
+pub struct SsoSession<'a> {
+    provider: &'a IdentityCenter,
+    store: &'a CredentialStore,
+}
+
+impl<'a> SsoSession<'a> {
+    pub fn new(provider: &'a IdentityCenter, store: &'a CredentialStore) -> Self {
+        Self { provider, store }
+    }
+
+    fn id(&self) -> String {
+        format!("{}|{}", self.provider.region, self.provider.start_url)
+    }
+
+    fn token_key(&self) -> EntryKey {
+        EntryKey::new(Namespace::SsoSession, self.id())
+    }
+
+    fn client_key(&self) -> EntryKey {
+        EntryKey::new(Namespace::SsoClient, self.id())
+    }
+
+    fn login_required(&self, reason: &'static str) -> ProviderError {
+        ProviderError::LoginRequired {
+            start_url: self.provider.start_url.clone(),
+            region: self.provider.region.clone(),
+            reason,
+        }
+    }
+
+    /// The cached token, without any network call.
+    pub fn cached(&self) -> Result<Option<SsoToken>, ProviderError> {
+        Ok(cache::load(self.store, &self.token_key())?)
+    }
+
+    /// Forget the access token (the service rejected it) but keep the refresh token.
+    pub fn invalidate_access_token(&self) -> Result<(), ProviderError> {
+        if let Some(mut token) = self.cached()? {
+            token.expires_at = 0;
+            cache::save(self.store, &self.token_key(), &token)?;
+        }
+        Ok(())
+    }
+
+    /// A usable access token: cached, refreshed, or from a new login, as `policy` allows.
+    pub async fn access_token(
+        &self,
+        clients: &Clients,
+        policy: LoginPolicy,
+        now: SystemTime,
+    ) -> Result<Secret<String>, ProviderError> {
+        let cached = self.cached()?;
+        let state = cached.as_ref().map(|t| t.state(now));
+        tracing::debug!(cached = cached.is_some(), ?state, "sso session");
+        if let (Some(token), Some(TokenState::Fresh)) = (&cached, state) {
+            return Ok(token.access_token.clone());
+        }
+        let mut reason = "you have not logged in";
+        if let (Some(token), Some(TokenState::Refreshable)) = (&cached, state) {
+            match self.refresh(clients, token, now).await {
+                Ok(renewed) => return Ok(renewed.access_token),
+                Err(Refresh::Rejected) => reason = "the session can no longer be refreshed",
+                Err(Refresh::Failed(error)) if token.valid(now) => {
+                    tracing::warn!(
+                        "could not refresh the SSO session, using it while it lasts: {error}"
+                    );
+                    return Ok(token.access_token.clone());
+                }
+                Err(Refresh::Failed(error)) => return Err(error),
+            }
+        } else if cached.is_some() {
+            reason = "the session has expired";
+        }
+        match policy {
+            LoginPolicy::Never => Err(self.login_required(reason)),
+            LoginPolicy::Interactive(browser) => {
+                Ok(self.login(clients, browser, now).await?.access_token)
+            }
+        }
+    }
+
+    /// Renew the access token with the refresh token and store the result.
+    async fn refresh(
+        &self,
+        clients: &Clients,
+        token: &SsoToken,
+        now: SystemTime,
+    ) -> Result<SsoToken, Refresh> {
+        let Some(refresh_token) = &token.refresh_token else {
+            return Err(Refresh::Rejected);
+        };
+        let Some(client) = cache::load::<ClientRegistration>(self.store, &self.client_key())
+            .map_err(|e| Refresh::Failed(e.into()))?
+        else {
+            return Err(Refresh::Rejected);
+        };
+        let response = clients
+            .sso_oidc()
+            .create_token()
+            .client_id(&client.client_id)
+            .client_secret(client.client_secret.expose())
+            .grant_type(GRANT_REFRESH_TOKEN)
+            .refresh_token(refresh_token.expose())
+            .send()
+            .await;
+        let out = match response {
+            Ok(out) => out,
+            Err(error) => {
+                let code = error
+                    .as_service_error()
+                    .and_then(|e| e.code())
+                    .unwrap_or_default()
+                    .to_owned();
+                tracing::debug!(code, "refresh failed");
+                return Err(match code.as_str() {
+                    // A client the service no longer knows: it must be registered again, and a
+                    // refresh token bound to it is worthless.
+                    "InvalidClientException" => {
+                        let _ = self.store.delete(&self.client_key());
+                        Refresh::Rejected
+                    }
+                    "InvalidGrantException"
+                    | "ExpiredTokenException"
+                    | "AccessDeniedException"
+                    | "UnauthorizedClientException" => Refresh::Rejected,
+                    _ => Refresh::Failed(UpstreamError::from_sdk("CreateToken", error).into()),
+                });
+            }
+        };
+        let access_token = out.access_token.ok_or_else(|| {
+            Refresh::Failed(UpstreamError::missing_field("CreateToken", "accessToken").into())
+        })?;
+        let expires_in = Duration::from_secs(u64::try_from(out.expires_in).unwrap_or(0));
+        let renewed = token.refreshed(access_token, out.refresh_token, expires_in, now);
+        cache::save(self.store, &self.token_key(), &renewed)
+            .map_err(|e| Refresh::Failed(e.into()))?;
+        tracing::info!("refreshed the SSO session");
+        Ok(renewed)
+    }
+
+    /// The device-code login. Reuses the registered client while it is valid, and registers
+    /// again once if the service no longer knows it.
+    pub async fn login(
+        &self,
+        clients: &Clients,
+        browser: BrowserPolicy,
+        now: SystemTime,
+    ) -> Result<SsoToken, ProviderError> {
+        let oidc = clients.sso_oidc();
+        let client = match cache::load::<ClientRegistration>(self.store, &self.client_key())? {
+            Some(client) if client.usable(now) => client,
+            _ => self.register(&oidc).await?,
+        };
+        let start_url = &self.provider.start_url;
+        let grant = match device::authorize(&oidc, &client, start_url, browser).await {
+            Err(ProviderError::Upstream(error))
+                if error.code() == Some("InvalidClientException") =>
+            {
+                tracing::info!("the registered client was rejected; registering again");
+                let client = self.register(&oidc).await?;
+                device::authorize(&oidc, &client, start_url, browser).await?
+            }
+            other => other?,
+        };
+        // The login may have waited minutes for approval: expiry counts from now, not from
+        // when the command started.
+        let approved_at = SystemTime::now();
+        let token = SsoToken {
+            access_token: grant.access_token,
+            refresh_token: grant.refresh_token,
+            expires_at: epoch_secs(approved_at + grant.expires_in),
+            session_expires_at: self
+                .provider
+                .session_duration
+                .map(|d| epoch_secs(approved_at + d)),
+        };
+        cache::save(self.store, &self.token_key(), &token)?;
+        Ok(token)
+    }
+
+    async fn register(
+        &self,
+        oidc: &aws_sdk_ssooidc::Client,
+    ) -> Result<ClientRegistration, ProviderError> {
+        let client = ClientRegistration::register(oidc).await?;
+        cache::save(self.store, &self.client_key(), &client)?;
+        Ok(client)
+    }
+}
+
+enum Refresh {
+    /// The service said no: only a new login helps.
+    Rejected,
+    /// Anything else (network, throttling, store).
+    Failed(ProviderError),
+}

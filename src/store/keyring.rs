@@ -1,0 +1,239 @@
+//! Keyring-backed stores (`system`, `secret-service`, `keyutils`), each bounded in time.
+//!
+//! This file owns the worker thread, the timeout and the translation of keyring errors into
+//! [`StoreError`]. It must not decide which store to use (the caller passes a [`StoreKind`]) and
+//! must never wait on a store without a deadline.
+//!
+//! Why a worker thread: Secret Service calls have no timeout of their own, and a locked
+//! collection whose unlock prompt nobody answers blocks the calling thread forever. Every
+//! operation is therefore sent to one worker thread per `KeyringStore`, and the caller waits for
+//! the answer with `recv_timeout`. On timeout the caller gets [`StoreError::TimedOut`]; the worker
+//! may stay blocked, and later operations queue behind it and time out too (no thread per call is
+//! leaked). A job whose caller has already given up is dropped, not run late, so a timed-out
+//! `save` or `delete` does not happen behind the caller's back once the store wakes up. The
+//! worker also opens the store lazily, so the connection cost (a D-Bus connection and session
+//! key exchange, about 5-12 ms) is paid by the first operation and is bounded by the same
+//! timeout; `open` itself only spawns the thread.
+//!
+//! The keyutils store must run on this worker too: see `keyutils.rs` for why its session keyring
+//! is per thread.
+
+use std::collections::HashMap;
+use std::sync::{Arc, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use keyring_core::{CredentialStore as Backend, Entry, Error as KeyringError};
+
+#[cfg(target_os = "linux")]
+use super::keyutils;
+use super::{BackendError, EntryKey, StoreError, StoreKind, StoreOp};
+use crate::secret::Secret;
+
+/// Opens the keyring store for a kind; runs on the worker thread.
+type Opener = fn(StoreKind) -> Result<Arc<Backend>, StoreError>;
+
+/// The store as the worker opened it, or why it could not.
+type Opened<'a> = Result<&'a Arc<Backend>, StoreError>;
+
+/// One operation for the worker. It holds the secret being saved, so it has no `Debug`.
+struct Job {
+    /// After this instant the caller has stopped waiting, and the job is dropped unrun.
+    deadline: Instant,
+    run: Box<dyn FnOnce(Opened<'_>) + Send>,
+}
+
+#[derive(Debug)]
+pub(super) struct KeyringStore {
+    kind: StoreKind,
+    timeout: Duration,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl KeyringStore {
+    pub(super) fn open(kind: StoreKind, timeout: Duration) -> Result<Self, StoreError> {
+        let opener = opener(kind).ok_or(StoreError::Unsupported { kind })?;
+        let (jobs, queue) = mpsc::channel();
+        thread::Builder::new()
+            .name(format!("store-{kind}"))
+            .spawn(move || work(kind, opener, queue))
+            .map_err(|source| StoreError::Unavailable {
+                kind,
+                source: BackendError::new(source),
+            })?;
+        Ok(Self {
+            kind,
+            timeout,
+            jobs,
+        })
+    }
+
+    pub(super) fn load(&self, key: &EntryKey) -> Result<Option<Secret<String>>, StoreError> {
+        self.call(StoreOp::Load, key, |entry| match entry.get_password() {
+            Ok(value) => Ok(Some(Secret::new(value))),
+            Err(KeyringError::NoEntry) => Ok(None),
+            Err(error) => Err(error),
+        })
+    }
+
+    pub(super) fn save(&self, key: &EntryKey, value: &Secret<String>) -> Result<(), StoreError> {
+        let value = value.clone();
+        self.call(StoreOp::Save, key, move |entry| {
+            entry.set_password(value.expose())
+        })
+    }
+
+    pub(super) fn delete(&self, key: &EntryKey) -> Result<(), StoreError> {
+        self.call(StoreOp::Delete, key, |entry| {
+            match entry.delete_credential() {
+                Ok(()) | Err(KeyringError::NoEntry) => Ok(()),
+                Err(error) => Err(error),
+            }
+        })
+    }
+
+    /// Runs `task` on the worker and waits at most `self.timeout` for its answer.
+    fn call<T: Send + 'static>(
+        &self,
+        op: StoreOp,
+        key: &EntryKey,
+        task: impl FnOnce(&Entry) -> Result<T, KeyringError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let kind = self.kind;
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job_key = key.clone();
+        let job = Job {
+            deadline: Instant::now() + self.timeout,
+            run: Box::new(move |backend: Opened<'_>| {
+                let result = backend.and_then(|backend| {
+                    let entry = build_entry(kind, backend, &job_key)
+                        .map_err(|error| classify(kind, op, &job_key, error))?;
+                    task(&entry).map_err(|error| classify(kind, op, &job_key, error))
+                });
+                // The caller may have timed out and gone; then nobody wants the answer.
+                let _ = reply.send(result);
+            }),
+        };
+        let lost = || StoreError::WorkerLost {
+            kind,
+            op,
+            key: key.clone(),
+        };
+        self.jobs.send(job).map_err(|_| lost())?;
+        match answer.recv_timeout(self.timeout) {
+            Ok(result) => result,
+            Err(mpsc::RecvTimeoutError::Timeout) => Err(StoreError::TimedOut {
+                kind,
+                op,
+                after: self.timeout,
+            }),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(lost()),
+        }
+    }
+}
+
+fn opener(kind: StoreKind) -> Option<Opener> {
+    match kind {
+        StoreKind::System => Some(open_system),
+        #[cfg(target_os = "linux")]
+        StoreKind::SecretService => Some(open_system),
+        #[cfg(target_os = "linux")]
+        StoreKind::Keyutils => Some(keyutils::open),
+        // `memory` is served by memory.rs; the rest do not exist on this platform.
+        _ => None,
+    }
+}
+
+/// The platform store, as chosen by the `keyring` crate: the Secret Service (pure-Rust zbus
+/// client) on Linux, the Keychain on macOS, the Credential Manager on Windows.
+///
+/// `keyring` builds it once per process and installs it as keyring-core's default store; a
+/// failure is remembered for the life of the process, which suits a short-lived CLI.
+fn open_system(kind: StoreKind) -> Result<Arc<Backend>, StoreError> {
+    let unavailable = |source: BackendError| StoreError::Unavailable { kind, source };
+    match keyring::Entry::store_status() {
+        Ok(()) => keyring_core::get_default_store()
+            .ok_or_else(|| unavailable(BackendError::new(KeyringError::NoDefaultStore))),
+        Err(error) => Err(unavailable(BackendError::new(error))),
+    }
+}
+
+fn work(kind: StoreKind, open: Opener, queue: mpsc::Receiver<Job>) {
+    let mut backend: Option<Arc<Backend>> = None;
+    for job in queue {
+        if Instant::now() >= job.deadline {
+            continue;
+        }
+        // Not opened yet, or the last attempt failed: try again, so a store that comes up later
+        // (a keyring unlocked in the meantime) is picked up.
+        match backend.take().map_or_else(|| open(kind), Ok) {
+            Ok(opened) => {
+                (job.run)(Ok(&opened));
+                backend = Some(opened);
+            }
+            Err(error) => (job.run)(Err(error)),
+        }
+    }
+}
+
+fn build_entry(
+    kind: StoreKind,
+    backend: &Arc<Backend>,
+    key: &EntryKey,
+) -> Result<Entry, KeyringError> {
+    let user = key.user();
+    let label = key.label();
+    let description = format!("{}:{user}", EntryKey::SERVICE);
+    // Each store accepts only its own modifiers and rejects unknown ones.
+    let modifiers: HashMap<&str, &str> = match kind {
+        StoreKind::Keyutils => HashMap::from([("description", description.as_str())]),
+        _ if cfg!(target_os = "linux") => HashMap::from([("label", label.as_str())]),
+        _ => HashMap::new(),
+    };
+    Entry::new_in_store_with_modifiers(backend, EntryKey::SERVICE, &user, &modifiers)
+}
+
+/// Translates a keyring error, dropping the secret bytes some variants carry.
+fn classify(kind: StoreKind, op: StoreOp, key: &EntryKey, error: KeyringError) -> StoreError {
+    let key = key.clone();
+    match error {
+        // keyutils: EACCES. Secret Service: the collection is locked and unlocking needs a prompt.
+        KeyringError::NoStorageAccess(source) if kind == StoreKind::Keyutils => {
+            StoreError::Unavailable {
+                kind,
+                source: BackendError::new(source),
+            }
+        }
+        KeyringError::NoStorageAccess(source) => StoreError::Locked {
+            kind,
+            op,
+            source: BackendError::new(source),
+        },
+        // Both carry the stored bytes, that is the secret: keep neither.
+        KeyringError::BadEncoding(_) | KeyringError::BadDataFormat(..) => {
+            StoreError::NotUtf8 { kind, key }
+        }
+        KeyringError::Ambiguous(items) => StoreError::Ambiguous {
+            kind,
+            key,
+            count: items.len(),
+        },
+        #[cfg(target_os = "linux")]
+        KeyringError::PlatformFailure(source) if keyutils::is_quota_exceeded(source.as_ref()) => {
+            StoreError::QuotaExceeded { kind, key }
+        }
+        KeyringError::PlatformFailure(source) => StoreError::Backend {
+            kind,
+            op,
+            key,
+            source: BackendError::new(source),
+        },
+        // The remaining variants describe arguments and store support, never stored data.
+        other => StoreError::Backend {
+            kind,
+            op,
+            key,
+            source: BackendError::new(other),
+        },
+    }
+}

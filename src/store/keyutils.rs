@@ -1,0 +1,60 @@
+//! Opening the Linux kernel keyring (`keyutils` store) so that entries outlive the process.
+//!
+//! This file owns the choice of kernel keyrings. It must run on the store's worker thread (see
+//! `keyring.rs`) and must not read or write entries itself.
+//!
+//! Which keyring, and why. The `linux-keyutils-keyring-store` crate adds each key to the calling
+//! thread's *session* keyring and links it into the user's *persistent* keyring
+//! (`persistent-keyring(7)`), which it links into the session keyring; reads search the session
+//! keyring, so they find keys through that link.
+//!
+//! A process started outside a login session (non-login shells, CI, `systemd-run`, containers)
+//! has no session keyring. The kernel then hands it the per-user *user-session* keyring, into
+//! which the persistent keyring cannot be linked, and every operation of that crate fails with
+//! `EACCES` (measured: `NoStorageAccess(AccessDenied)`, even on reads). A plain
+//! `add_key(..., @s)` in such a process silently creates a fresh anonymous session keyring that
+//! dies with the process, so nothing would survive until the next `atmos-auth env`.
+//!
+//! So before the first operation the worker asks for its session keyring with "create" set: a
+//! thread that has one (a login session made by `pam_keyinit`) keeps it; a thread that has none
+//! gets a new anonymous one, the equivalent of `keyctl new_session`. Session keyrings are part of
+//! a thread's credentials, so this changes only the worker thread: children started by `exec`
+//! still inherit the user's own session keyring. Then the worker links the persistent keyring
+//! into it and **requires** that to succeed, because the persistent keyring is what makes entries
+//! survive between invocations: every `atmos-auth` process, in any session of the same user,
+//! links the same `_persistent.<uid>` keyring and finds the keys there. Its lifetime is set by
+//! `/proc/sys/kernel/keys/persistent_keyring_expiry` (3 days by default), counted from the last
+//! time any process asked for it, so from the last atmos-auth run; a reboot clears it. A kernel
+//! without `CONFIG_PERSISTENT_KEYRINGS` gets [`StoreError::Unavailable`] rather than a store
+//! that forgets everything at exit.
+//!
+//! Keys are described `atmos-auth:<namespace>:<id>` (see `keyctl show %:_persistent.<uid>`
+//! after `keyctl get_persistent @s`). The kernel's per-user quota (`/proc/sys/kernel/keys/
+//! maxbytes`, 20000 bytes for non-root users by default) bounds how many entries fit; running out
+//! is [`StoreError::QuotaExceeded`].
+
+use std::sync::Arc;
+
+use keyring_core::CredentialStore as Backend;
+use linux_keyutils::{KeyError, KeyRing, KeyRingIdentifier};
+
+use super::{BackendError, StoreError, StoreKind};
+
+pub(super) fn open(kind: StoreKind) -> Result<Arc<Backend>, StoreError> {
+    let unavailable = |source: BackendError| StoreError::Unavailable { kind, source };
+    KeyRing::from_special_id(KeyRingIdentifier::Session, true)
+        .map_err(|error| unavailable(BackendError::new(error)))?;
+    KeyRing::get_persistent(KeyRingIdentifier::Session)
+        .map_err(|error| unavailable(BackendError::new(error)))?;
+    let store: Arc<Backend> = linux_keyutils_keyring_store::Store::new()
+        .map_err(|error| unavailable(BackendError::new(error)))?;
+    Ok(store)
+}
+
+/// Whether a platform failure reported by the keyutils store is `EDQUOT`.
+pub(super) fn is_quota_exceeded(source: &(dyn std::error::Error + Send + Sync + 'static)) -> bool {
+    matches!(
+        source.downcast_ref::<KeyError>(),
+        Some(KeyError::QuotaExceeded)
+    )
+}

@@ -1,0 +1,143 @@
+//! Faults a test can inject into the next call(s) of an operation, and what each does to the
+//! answer. A fault is rendered in the error format of the service it hits, so clients see what
+//! they would see from AWS (or from a broken network or proxy in between).
+
+use super::op::{Op, Service};
+use super::reply::{Framing, Reply};
+use super::wire_error;
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// An error with this HTTP status (5xx ones are server faults clients should retry).
+    Status(u16),
+    /// Rate limiting: STS `Throttling` (400), SSO portal and OIDC `TooManyRequestsException` (429).
+    Throttle,
+    /// Wait this long, then answer normally. Other calls are unaffected.
+    Delay(Duration),
+    /// Do the work, then send a body cut to a prefix no parser accepts.
+    MalformedBody,
+    /// Do the work, then break the connection half-way through the body. The side effect (for
+    /// example issued credentials) happened, but the client never saw it.
+    TruncatedBody,
+    /// A 200 HTML page instead of the service's answer, as from a captive portal or proxy.
+    WrongContentType,
+    /// OIDC `SlowDownException`; on other services the same as `Throttle`.
+    SlowDown,
+    /// OIDC `ExpiredTokenException`, portal `UnauthorizedException`, STS `ExpiredToken`
+    /// (`ExpiredTokenException` for AssumeRoleWithWebIdentity).
+    ExpiredToken,
+    /// OIDC `AccessDeniedException`, portal `ForbiddenException`, STS `AccessDenied`.
+    AccessDenied,
+}
+
+impl Fault {
+    /// Produces the answer to a call of `op` hit by this fault. `handle` is the real handler;
+    /// it runs only for faults that disturb delivery rather than replace the answer.
+    pub fn apply(&self, op: Op, request_id: &str, handle: impl FnOnce() -> Reply) -> Reply {
+        match self {
+            Fault::Delay(duration) => {
+                std::thread::sleep(*duration);
+                handle()
+            }
+            Fault::MalformedBody => handle().mangle(),
+            Fault::TruncatedBody => {
+                let mut reply = handle();
+                reply.framing = Framing::Truncated;
+                reply
+            }
+            Fault::WrongContentType => Reply::html(
+                200,
+                "<!DOCTYPE html><html><head><title>Sign in to the network</title></head>\
+                 <body><p>Emulated captive portal</p></body></html>\n"
+                    .into(),
+            ),
+            _ => self.error(op, request_id),
+        }
+    }
+
+    fn error(&self, op: Op, request_id: &str) -> Reply {
+        let service = op.service();
+        let throttled = match service {
+            Service::Oidc => wire_error::oidc("TooManyRequestsException", "Too many requests"),
+            Service::Portal => {
+                wire_error::portal(429, "TooManyRequestsException", "Too many requests")
+            }
+            Service::Sts => wire_error::sts(400, "Throttling", "Rate exceeded", request_id),
+        };
+        match (self, service) {
+            (Fault::Status(status), _) => status_error(*status, service, request_id),
+            (Fault::Throttle, _) => throttled,
+            (Fault::SlowDown, Service::Oidc) => {
+                wire_error::oidc("SlowDownException", "Client is polling too fast")
+            }
+            (Fault::SlowDown, _) => throttled,
+            (Fault::ExpiredToken, Service::Oidc) => {
+                wire_error::oidc("ExpiredTokenException", "Device code has expired")
+            }
+            (Fault::ExpiredToken, Service::Portal) => wire_error::portal(
+                401,
+                "UnauthorizedException",
+                "Session token not found or invalid",
+            ),
+            (Fault::ExpiredToken, Service::Sts) if op == Op::AssumeRoleWithWebIdentity => {
+                wire_error::sts(
+                    400,
+                    "ExpiredTokenException",
+                    "Token expired: current date/time must be before the expiration date/time",
+                    request_id,
+                )
+            }
+            (Fault::ExpiredToken, Service::Sts) => wire_error::sts(
+                400,
+                "ExpiredToken",
+                "The security token included in the request is expired",
+                request_id,
+            ),
+            (Fault::AccessDenied, Service::Oidc) => {
+                wire_error::oidc("AccessDeniedException", "Access denied")
+            }
+            (Fault::AccessDenied, Service::Portal) => {
+                wire_error::portal(403, "ForbiddenException", "No access")
+            }
+            (Fault::AccessDenied, Service::Sts) => wire_error::sts(
+                403,
+                "AccessDenied",
+                &format!("User is not authorized to perform: sts:{}", op.name()),
+                request_id,
+            ),
+            (
+                Fault::Delay(_)
+                | Fault::MalformedBody
+                | Fault::TruncatedBody
+                | Fault::WrongContentType,
+                _,
+            ) => {
+                unreachable!("delivery faults are handled in apply")
+            }
+        }
+    }
+}
+
+fn status_error(status: u16, service: Service, request_id: &str) -> Reply {
+    let json_code = match status {
+        503 => "ServiceUnavailableException",
+        429 => "TooManyRequestsException",
+        500.. => "InternalServerException",
+        _ => "BadRequestException",
+    };
+    let mut reply = match service {
+        Service::Oidc => wire_error::oidc(json_code, "Emulated fault"),
+        Service::Portal => wire_error::portal(status, json_code, "Emulated fault"),
+        Service::Sts => {
+            let code = match status {
+                503 => "ServiceUnavailable",
+                500.. => "InternalFailure",
+                _ => "BadRequest",
+            };
+            wire_error::sts(status, code, "Emulated fault", request_id)
+        }
+    };
+    reply.status = status;
+    reply
+}
