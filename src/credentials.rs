@@ -43,10 +43,39 @@ impl Credentials {
         aws_sdk_sts::config::Credentials::new(
             self.access_key_id.clone(),
             self.secret_access_key.expose().clone(),
-            Some(self.session_token.expose().clone()),
+            // Long-lived keys from a credential process have no session token.
+            Some(self.session_token.expose().clone()).filter(|t| !t.is_empty()),
             Some(self.expiration()),
             "atmos-auth",
         )
+    }
+}
+
+/// An IAM user's long-lived access keys, as `atmos-auth configure` stores them.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AccessKeys {
+    pub access_key_id: String,
+    pub secret_access_key: Secret<String>,
+}
+
+impl AccessKeys {
+    pub fn to_sdk(&self) -> aws_sdk_sts::config::Credentials {
+        aws_sdk_sts::config::Credentials::new(
+            self.access_key_id.clone(),
+            self.secret_access_key.expose().clone(),
+            None,
+            None,
+            "atmos-auth",
+        )
+    }
+}
+
+impl fmt::Debug for AccessKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessKeys")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &self.secret_access_key)
+            .finish()
     }
 }
 

@@ -3,9 +3,11 @@
 
 use std::fmt::Write as _;
 
+use crate::command::{ConfigureError, ConsoleError};
 use crate::config::ConfigError;
 use crate::output::exec::ExecError;
 use crate::provider::ProviderError;
+use crate::provider::github_oidc::GithubOidcError;
 use crate::store::StoreError;
 use crate::upstream::FailureKind;
 
@@ -40,6 +42,9 @@ pub enum Error {
         name: String,
         available: Vec<String>,
     },
+
+    #[error("this command needs an identity, and `--identity=false` selects none")]
+    IdentityRequired,
 
     #[error("no identity given, and the profile marks none as `default: true`")]
     NoDefaultIdentity { available: Vec<String> },
@@ -76,24 +81,40 @@ pub enum Error {
 
     #[error(transparent)]
     Exec(#[from] ExecError),
+
+    #[error(transparent)]
+    Console(#[from] ConsoleError),
+
+    #[error(transparent)]
+    Configure(#[from] ConfigureError),
 }
 
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Self::Provider(error) => match error {
-                ProviderError::LoginRequired { .. } => exit::LOGIN_REQUIRED,
+                ProviderError::LoginRequired { .. }
+                | ProviderError::UserKeysMissing { .. }
+                | ProviderError::MfaCodeRequired { .. } => exit::LOGIN_REQUIRED,
                 ProviderError::Interrupted => exit::INTERRUPTED,
                 ProviderError::Store(_) => exit::STORE,
-                ProviderError::AccountNotFound { .. } => exit::USAGE,
+                ProviderError::AccountNotFound { .. }
+                | ProviderError::Tls(_)
+                | ProviderError::Github(
+                    GithubOidcError::NotInActions | GithubOidcError::MissingPermission { .. },
+                ) => exit::USAGE,
                 _ => exit::UPSTREAM,
             },
             Self::Store(_) => exit::STORE,
             Self::Exec(error) => error.exit_code(),
             Self::Write { .. } => exit::UPSTREAM,
+            Self::Console(ConsoleError::Duration | ConsoleError::Tls(_)) => exit::USAGE,
+            Self::Console(_) => exit::UPSTREAM,
+            Self::Configure(_) => exit::USAGE,
             Self::Config(_)
             | Self::UnknownIdentity { .. }
             | Self::NoDefaultIdentity { .. }
+            | Self::IdentityRequired
             | Self::AmbiguousDefault { .. }
             | Self::UnknownProvider { .. }
             | Self::NoProvider
@@ -117,6 +138,17 @@ impl Error {
             Self::Provider(ProviderError::LoginRequired { .. }) => "run `atmos-auth login`, or pass `--login`".into(),
             Self::Provider(ProviderError::DeviceCodeExpired | ProviderError::AccessDenied) => {
                 "run `atmos-auth login` again and approve the code in the browser".into()
+            }
+            Self::Provider(ProviderError::UserKeysMissing { identity }) => {
+                format!("run `atmos-auth configure {identity}` to store the user's access keys")
+            }
+            Self::Provider(ProviderError::MfaCodeRequired { .. }) => {
+                "pass `--mfa-code CODE` (or set ATMOS_MFA_CODE), or run at a terminal to be asked".into()
+            }
+            Self::Provider(ProviderError::Github(error)) => return error.hint(),
+            Self::Provider(ProviderError::Tls(error)) => return error.hint(),
+            Self::Provider(ProviderError::Lock(_)) => {
+                "another atmos-auth process is fetching the same credentials; retry when it is done".into()
             }
             Self::Provider(ProviderError::NotAssigned { .. }) => {
                 "check the identity's `principal` in your profile, or ask an administrator for the assignment".into()

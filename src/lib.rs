@@ -13,11 +13,13 @@ pub mod credentials;
 mod error;
 mod identity;
 mod output;
+mod paths;
 mod provider;
 mod run;
 mod sdk;
 pub mod secret;
 pub mod store;
+mod tls;
 mod upstream;
 
 pub use error::exit;

@@ -16,6 +16,10 @@ use crate::error::exit;
 
 /// Run atmos-auth with `args` (the program name first) and return the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if crate::cli::answer_if_requested(&args) {
+        return exit::SUCCESS;
+    }
     let arguments = match Arguments::try_parse_from(args) {
         Ok(arguments) => arguments,
         Err(error) => {

@@ -9,6 +9,8 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
+use crate::tls::TlsError;
+
 /// How long to wait for a TCP/TLS connection before giving up on an attempt.
 const CONNECT_TIMEOUT_SECS: u64 = 5;
 /// How long one attempt may wait for the response.
@@ -54,10 +56,18 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub async fn new(region: &str, endpoint_url: Option<&str>) -> Self {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .build_https();
+    /// Clients for `region`. Fails only when `AWS_CA_BUNDLE` names an unusable file.
+    pub async fn new(region: &str, endpoint_url: Option<&str>) -> Result<Self, TlsError> {
+        let mut http = aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+        if let Some(store) = crate::tls::sdk_trust_store()? {
+            let context = tls::TlsContext::builder()
+                .with_trust_store(store)
+                .build()
+                .expect("a TLS context with only a trust store always builds");
+            http = http.tls_context(context);
+        }
+        let http = http.build_https();
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECS))
             .operation_attempt_timeout(Duration::from_secs(ATTEMPT_TIMEOUT_SECS))
@@ -73,10 +83,10 @@ impl Clients {
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
             .load()
             .await;
-        Self {
+        Ok(Self {
             sdk,
             endpoint_url: endpoint_url.map(str::to_owned),
-        }
+        })
     }
 
     /// The provider's endpoint for `service`, unless the environment overrides it.
@@ -111,6 +121,15 @@ impl Clients {
     pub fn sts(&self, credentials: aws_sdk_sts::config::Credentials) -> aws_sdk_sts::Client {
         let mut config =
             aws_sdk_sts::config::Builder::from(&self.sdk).credentials_provider(credentials);
+        if let Some(url) = self.endpoint_for(Service::Sts) {
+            config = config.endpoint_url(url);
+        }
+        aws_sdk_sts::Client::from_conf(config.build())
+    }
+
+    /// An STS client that signs nothing, for AssumeRoleWithWebIdentity.
+    pub fn sts_unsigned(&self) -> aws_sdk_sts::Client {
+        let mut config = aws_sdk_sts::config::Builder::from(&self.sdk);
         if let Some(url) = self.endpoint_for(Service::Sts) {
             config = config.endpoint_url(url);
         }

@@ -98,7 +98,10 @@ impl World {
         if !self.env.contains_key("ATMOS_PROFILE") {
             command.env("ATMOS_PROFILE", "dev");
         }
-        Run { command }
+        Run {
+            command,
+            stdin: None,
+        }
     }
 
     pub fn run(&self, args: &[&str]) -> Outcome {
@@ -171,6 +174,7 @@ auth:
 
 pub struct Run {
     pub command: Command,
+    stdin: Option<String>,
 }
 
 impl Run {
@@ -184,14 +188,23 @@ impl Run {
         self
     }
 
+    pub fn stdin(mut self, text: &str) -> Self {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
     pub fn run(mut self) -> Outcome {
         self.command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("spawn atmos-auth");
-        // No input: a closed stdin is what a script or CI gives.
-        drop(child.stdin.take());
+        // A closed stdin (after any given input) is what a script or CI gives.
+        let mut stdin = child.stdin.take().expect("piped");
+        if let Some(text) = self.stdin {
+            std::io::Write::write_all(&mut stdin, text.as_bytes()).expect("write stdin");
+        }
+        drop(stdin);
         let output = child.wait_with_output().unwrap();
         Outcome {
             code: output.status.code(),

@@ -3,6 +3,7 @@
 
 mod emulator;
 mod harness;
+mod tls_server;
 
 /// Configuration errors as users see them.
 mod config_errors;
@@ -12,11 +13,19 @@ mod endpoints;
 mod env;
 /// `exec`: arguments, exit codes, environment, real AWS CLI.
 mod exec;
+/// GitHub Actions OIDC over HTTPS with a custom CA.
+mod github_oidc;
+/// Role chains, IAM users, credential processes.
+mod identity_graph;
 /// The real Secret Service and kernel keyring, and a missing one.
 mod keyring;
 /// No secret in logs at any level.
 mod leaks;
+/// `list` and `validate`.
+mod list_validate;
 /// Device-code login, refresh, client registration reuse.
 mod login;
+/// Several accounts at once: credential-process, generated AWS config, console, completion.
+mod multi_account;
 /// `whoami` against the emulator and against moto's STS.
 mod whoami;

@@ -2,15 +2,22 @@
 //! Validation beyond what clap can express happens in `command`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
+
+use super::completion::identity_candidates;
+use crate::config::LoadOptions;
 
 const AFTER_HELP: &str = "\
 Examples:
   atmos-auth login                                   sign in to IAM Identity Center
   eval \"$(atmos-auth env plat-dev/terraform)\"         export credentials into this shell
   atmos-auth exec plat-dev/terraform -- terraform plan
+  atmos-auth exec -- terraform plan                  every identity as an AWS profile
   atmos-auth whoami plat-dev/terraform
+  atmos-auth console plat-dev/terraform              the AWS web console as that identity
 
 Exit codes: 0 success, 1 AWS/upstream failure, 2 usage or configuration error,
 3 login required (non-interactive), 4 credential store unavailable or locked,
@@ -38,9 +45,44 @@ pub struct Global {
     #[arg(long, global = true, env = "ATMOS_CLI_CONFIG_PATH", value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
 
+    /// Identity to use when the command names none; `false` means no identity at all.
+    #[arg(
+        long = "identity",
+        id = "identity_flag",
+        global = true,
+        env = "ATMOS_IDENTITY",
+        value_name = "NAME"
+    )]
+    pub identity: Option<String>,
+
+    /// MFA code for identities of kind aws/user with an MFA device [default: prompt]
+    #[arg(
+        long,
+        global = true,
+        env = "ATMOS_MFA_CODE",
+        value_name = "CODE",
+        hide_env_values = true
+    )]
+    pub mfa_code: Option<String>,
+
     /// More output on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+impl Global {
+    /// Where to look for the profile, from these flags (or their variables) and the process.
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            profile: self.profile.clone(),
+            config_dir: self.config_dir.clone(),
+            cwd: std::env::current_dir().unwrap_or_default(),
+            env_profile: None,
+            env_config_path: None,
+            user_config_dir: directories::ProjectDirs::from("", "", "atmos-auth")
+                .map(|d| d.config_dir().to_path_buf()),
+        }
+    }
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -51,6 +93,7 @@ Refreshes an expiring session silently when it can; otherwise prints a URL and a
 opens the browser when interactive, and waits until the sign-in is approved.")]
     Login {
         /// Log in the provider this identity comes through, then fetch its credentials.
+        #[arg(add = ArgValueCandidates::new(identity_candidates))]
         identity: Option<String>,
 
         /// Provider to log in (when the profile has several).
@@ -70,6 +113,7 @@ opens the browser when interactive, and waits until the sign-in is approved.")]
     #[command(after_help = "Example:\n  eval \"$(atmos-auth env plat-dev/terraform)\"")]
     Env {
         /// Identity name or alias [default: the profile's default identity]
+        #[arg(add = ArgValueCandidates::new(identity_candidates))]
         identity: Option<String>,
 
         /// Output syntax.
@@ -82,10 +126,17 @@ opens the browser when interactive, and waits until the sign-in is approved.")]
     },
 
     /// Run a command with the identity's credentials in its environment.
-    #[command(after_help = "Example:\n  atmos-auth exec plat-dev/terraform -- terraform plan")]
+    #[command(after_help = "\
+The command also gets AWS_CONFIG_FILE pointing at a generated AWS config in which every
+identity of the profile is a profile of the same name (see `aws-config`), so tools that
+take a profile, such as Terraform's AWS provider, reach several accounts in one run.
+
+Example:
+  atmos-auth exec plat-dev/terraform -- terraform plan")]
     Exec {
-        /// Identity name or alias.
-        identity: String,
+        /// Identity name or alias [default: the profile's default identity]
+        #[arg(add = ArgValueCandidates::new(identity_candidates))]
+        identity: Option<String>,
 
         /// Log in first when the SSO session is missing or expired.
         #[arg(long)]
@@ -99,12 +150,117 @@ opens the browser when interactive, and waits until the sign-in is approved.")]
     /// Show the account and ARN the identity's credentials belong to.
     Whoami {
         /// Identity name or alias [default: the profile's default identity]
+        #[arg(add = ArgValueCandidates::new(identity_candidates))]
         identity: Option<String>,
 
         /// Output syntax.
         #[arg(long, value_enum, default_value_t = WhoamiFormat::Text)]
         format: WhoamiFormat,
     },
+
+    /// Print credentials as AWS `credential_process` JSON (for AWS config files).
+    #[command(
+        name = "credential-process",
+        after_help = "\
+Serves cached credentials and refreshes them silently. It opens a browser login only when
+stdin is a terminal; otherwise a missing session fails with exit code 3.
+
+In ~/.aws/config:
+  [profile plat-dev/terraform]
+  credential_process = atmos-auth credential-process plat-dev/terraform"
+    )]
+    CredentialProcess {
+        /// Identity name or alias [default: the profile's default identity]
+        #[arg(add = ArgValueCandidates::new(identity_candidates))]
+        identity: Option<String>,
+    },
+
+    /// Generate an AWS shared config with one profile per identity.
+    #[command(
+        name = "aws-config",
+        after_help = "\
+Each profile runs `atmos-auth credential-process`, so Terraform, the AWS CLI and every SDK
+can use the identities by name. Sections of your own AWS config are carried over.
+
+Example:
+  atmos-auth aws-config --output ~/.aws/atmos-config
+  AWS_CONFIG_FILE=~/.aws/atmos-config aws s3 ls --profile plat-dev/terraform"
+    )]
+    AwsConfig {
+        /// Write to this file (atomically) instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+
+    /// Open the AWS web console signed in as the identity.
+    Console {
+        /// Identity name or alias [default: the profile's default identity]
+        #[arg(add = ArgValueCandidates::new(identity_candidates))]
+        identity: Option<String>,
+
+        /// Console page to open: a service name (s3, ec2, …) or a full https:// URL.
+        #[arg(long, short, value_name = "PAGE")]
+        destination: Option<String>,
+
+        /// Print the sign-in URL instead of opening a browser.
+        #[arg(long)]
+        print_only: bool,
+
+        /// Console session length (15m to 12h) [default: the credentials' remaining life]
+        #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+        duration: Option<Duration>,
+    },
+
+    /// Show the profile's providers and identities, and which are logged in until when.
+    List {
+        /// Output syntax.
+        #[arg(long, short, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+
+        /// Fetch the auto-provisioned permission sets again (needs a valid session).
+        #[arg(long)]
+        refresh: bool,
+    },
+
+    /// Check the profile's configuration without touching the network or the keyring.
+    #[command(after_help = "\
+Every problem is reported with file:line:column. Exit code 0 when clean, 2 otherwise; use it
+as a pre-commit hook or CI step on a profiles repository.")]
+    Validate {
+        /// Check every profile under the config root.
+        #[arg(long)]
+        all_profiles: bool,
+    },
+
+    /// Store an IAM user's access keys for an `aws/user` identity in the credential store.
+    #[command(after_help = "\
+Asks at the terminal (the secret without echo), or reads two lines from stdin:
+  printf '%s\\n%s\\n' \"$KEY_ID\" \"$SECRET\" | atmos-auth configure ci/deployer")]
+    Configure {
+        /// The aws/user identity.
+        #[arg(add = ArgValueCandidates::new(identity_candidates))]
+        identity: String,
+    },
+
+    /// Print a shell completion script (identity names complete from the active profile).
+    #[command(after_help = "\
+Examples:
+  source <(atmos-auth completion bash)              in ~/.bashrc
+  atmos-auth completion fish > ~/.config/fish/completions/atmos-auth.fish")]
+    Completion {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -115,6 +271,29 @@ pub enum EnvFormat {
     Json,
     Dotenv,
     Github,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Tree,
+    Json,
+    Yaml,
+    Dot,
+    Mermaid,
+}
+
+impl From<ListFormat> for crate::output::list::Format {
+    fn from(format: ListFormat) -> Self {
+        match format {
+            ListFormat::Table => Self::Table,
+            ListFormat::Tree => Self::Tree,
+            ListFormat::Json => Self::Json,
+            ListFormat::Yaml => Self::Yaml,
+            ListFormat::Dot => Self::Dot,
+            ListFormat::Mermaid => Self::Mermaid,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -5,7 +5,6 @@ use std::io::Write;
 use super::{Context, login_policy, region_of};
 use crate::cli::EnvFormat;
 use crate::error::{Error, exit};
-use crate::identity::Resolver;
 use crate::output::{self, env::Format};
 
 const GITHUB_ENV: &str = "GITHUB_ENV";
@@ -16,7 +15,10 @@ pub fn run(
     format: EnvFormat,
     login: bool,
 ) -> Result<i32, Error> {
-    let identity = context.identity(identity)?;
+    // `--identity=false`: nothing to export.
+    let Some(identity) = context.selected(identity)? else {
+        return Ok(exit::SUCCESS);
+    };
     let github_env = match format {
         EnvFormat::Github => Some(
             std::env::var_os(GITHUB_ENV)
@@ -25,9 +27,12 @@ pub fn run(
         ),
         _ => None,
     };
-    let credentials =
-        Resolver::new(&context.config, &context.store).resolve(identity, login_policy(login))?;
-    let vars = output::credential_vars(&credentials, region_of(context, identity), &identity.env);
+    let credentials = context.resolver().resolve(identity, login_policy(login))?;
+    let vars = output::credential_vars(
+        &credentials,
+        region_of(&context.config, identity),
+        &identity.env,
+    );
     let mut stdout = std::io::stdout().lock();
     let written =
         match (format, github_env) {

@@ -1,15 +1,16 @@
 //! `atmos-auth login`: make sure the provider has a valid SSO session — silently refreshed when
 //! possible, otherwise through the device-code login — and, given an identity, fetch its
-//! credentials so the next command is instant.
+//! credentials so the next command is instant. With `auto_provision_identities`, also list the
+//! permission sets the user holds.
 
 use std::time::SystemTime;
 
 use super::Context;
 use crate::config::ProviderKind;
 use crate::error::{Error, exit};
-use crate::identity::Resolver;
+use crate::identity::provision;
 use crate::provider::ProviderError;
-use crate::provider::sso::{BrowserPolicy, LoginPolicy, SsoSession};
+use crate::provider::sso::{BrowserPolicy, LoginPolicy, Portal, SsoSession};
 use crate::sdk::{self, Clients};
 
 pub fn run(
@@ -23,24 +24,45 @@ pub fn run(
         .map(|name| context.identity(Some(name)))
         .transpose()?;
     let provider = match identity {
-        Some(identity) => context.config.provider_for(identity),
-        None => context.provider(provider)?,
+        Some(identity) => context
+            .config
+            .provider_for(context.config.chain(identity)[0]),
+        None => Some(context.provider(provider)?),
     };
-    let ProviderKind::IdentityCenter(sso) = &provider.kind;
+    let resolver = context.resolver();
+    let Some(ProviderKind::IdentityCenter(sso)) = provider.map(|p| &p.kind) else {
+        // Nothing to sign in to: the identity's chain starts elsewhere (GitHub OIDC, IAM user
+        // keys, an external process). Fetching its credentials is all a login can do.
+        let identity =
+            identity.expect("a provider chosen without an identity is an Identity Center one");
+        let credentials = resolver.resolve(identity, LoginPolicy::Never)?;
+        eprintln!(
+            "Credentials for {} valid until {}.",
+            identity.name,
+            credentials.expiration_rfc3339()
+        );
+        return Ok(exit::SUCCESS);
+    };
     let session = SsoSession::new(sso, &context.store);
     let now = SystemTime::now();
     let token = sdk::runtime()
         .map_err(ProviderError::Runtime)?
         .block_on(async {
-            let clients = Clients::new(&sso.region, sso.endpoint_url.as_deref()).await;
-            if force {
-                session.login(&clients, browser, now).await
+            let clients = Clients::new(&sso.region, sso.endpoint_url.as_deref()).await?;
+            let token = if force {
+                session.login(&clients, browser, now).await?
             } else {
                 session
                     .access_token(&clients, LoginPolicy::Interactive(browser), now)
                     .await?;
-                Ok(session.cached()?.expect("a session was just stored"))
+                session.cached()?.expect("a session was just stored")
+            };
+            if sso.auto_provision_identities {
+                let portal = Portal::new(clients.sso_portal());
+                let count = provision::refresh(sso, &portal, &token.access_token).await?;
+                eprintln!("Found {count} permission sets across your accounts.");
             }
+            Ok::<_, ProviderError>(token)
         })?;
     eprintln!(
         "Logged in to {} ({}); session valid until {}.",
@@ -49,8 +71,7 @@ pub fn run(
         humantime::format_rfc3339_seconds(token.expiration())
     );
     if let Some(identity) = identity {
-        let credentials =
-            Resolver::new(&context.config, &context.store).resolve(identity, LoginPolicy::Never)?;
+        let credentials = resolver.resolve(identity, LoginPolicy::Never)?;
         eprintln!(
             "Credentials for {} valid until {}.",
             identity.name,

@@ -1,17 +1,28 @@
 //! Commands: each subcommand's orchestration, from a loaded profile to output. Shared set-up
 //! (loading the profile, opening the store, picking an identity) lives here.
 
+mod aws_config;
+mod configure;
+mod console;
+mod credential_process;
 mod env;
 mod exec;
+mod list;
 mod login;
+mod validate;
 mod whoami;
 
+pub use configure::ConfigureError;
+pub use console::ConsoleError;
+
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{Arguments, Global, Subcommand};
-use crate::config::{self, Config, Identity, LoadOptions, Provider};
+use crate::config::{self, Config, Identity, Provider};
 use crate::error::Error;
+use crate::identity::Resolver;
 use crate::provider::sso::{BrowserPolicy, LoginPolicy};
 use crate::store::{self, CredentialStore, StoreKind};
 
@@ -42,9 +53,54 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             identity,
             login,
             command,
-        } => exec::run(&Context::load(&global)?, &identity, login, &command),
+        } => exec::run(
+            &Context::load(&global)?,
+            identity.as_deref(),
+            login,
+            &command,
+        ),
         Subcommand::Whoami { identity, format } => {
             whoami::run(&Context::load(&global)?, identity.as_deref(), format)
+        }
+        Subcommand::CredentialProcess { identity } => {
+            credential_process::run(&Context::load(&global)?, identity.as_deref())
+        }
+        Subcommand::AwsConfig { output } => {
+            aws_config::run(&config::load(&global.load_options())?, output.as_deref())
+        }
+        Subcommand::Console {
+            identity,
+            destination,
+            print_only,
+            duration,
+        } => console::run(
+            &Context::load(&global)?,
+            identity.as_deref(),
+            destination.as_deref(),
+            print_only,
+            duration,
+        ),
+        Subcommand::List { format, refresh } => {
+            let mut context = Context::load(&global)?;
+            if refresh {
+                list::refresh(&context)?;
+                context = Context::load(&global)?;
+            }
+            list::run(&context, format.into())
+        }
+        Subcommand::Validate { all_profiles } => validate::run(&global, all_profiles),
+        Subcommand::Configure { identity } => configure::run(&Context::load(&global)?, &identity),
+        Subcommand::Completion { shell } => {
+            let program = std::env::current_exe()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_else(|_| "atmos-auth".into());
+            crate::cli::registration(shell, &program, &mut std::io::stdout().lock()).map_err(
+                |source| Error::Write {
+                    path: "stdout".into(),
+                    source,
+                },
+            )?;
+            Ok(crate::error::exit::SUCCESS)
         }
     }
 }
@@ -53,20 +109,18 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
 pub struct Context {
     pub config: Config,
     pub store: CredentialStore,
+    /// `--mfa-code`, for `aws/user` identities with an MFA device.
+    mfa_code: Option<String>,
+    /// `--identity` / `ATMOS_IDENTITY`.
+    identity_flag: Option<String>,
+    /// Identities added from auto-provisioned permission sets.
+    pub provisioned: Vec<String>,
 }
 
 impl Context {
     fn load(global: &Global) -> Result<Self, Error> {
-        let options = LoadOptions {
-            profile: global.profile.clone(),
-            config_dir: global.config_dir.clone(),
-            cwd: std::env::current_dir().unwrap_or_default(),
-            env_profile: None,
-            env_config_path: None,
-            user_config_dir: directories::ProjectDirs::from("", "", "atmos-auth")
-                .map(|d| d.config_dir().to_path_buf()),
-        };
-        let config = config::load(&options)?;
+        let mut config = config::load(&global.load_options())?;
+        let provisioned = crate::identity::provision::extend(&mut config);
         let kind = match std::env::var(store::KEYRING_TYPE_ENV) {
             Ok(value) if !value.is_empty() => value
                 .parse()
@@ -78,12 +132,39 @@ impl Context {
                 .map_err(|_| Error::InvalidStoreTimeout { value })?,
             _ => Duration::from_secs(store::DEFAULT_TIMEOUT_SECS),
         };
-        let store = CredentialStore::open(kind, timeout)?;
-        Ok(Self { config, store })
+        let store = match kind {
+            StoreKind::File => {
+                let path = match &config.auth.keyring_path {
+                    Some(path) => expand_path(&config.root, path),
+                    None => store::default_file_path()?,
+                };
+                let password = store::read_file_password(&path)?;
+                CredentialStore::open_file(path, password, timeout)?
+            }
+            kind => CredentialStore::open(kind, timeout)?,
+        };
+        Ok(Self {
+            config,
+            store,
+            mfa_code: global.mfa_code.clone(),
+            identity_flag: global.identity.clone(),
+            provisioned,
+        })
     }
 
-    /// The named identity (or alias), or the profile's single default.
+    /// A resolver over this profile and store.
+    pub fn resolver(&self) -> Resolver<'_> {
+        Resolver::new(&self.config, &self.store).with_mfa_code(self.mfa_code.clone())
+    }
+
+    /// The identity a command needs: named (argument, else `--identity`), else the profile's
+    /// default. `--identity=false` is refused here: this command cannot run without one.
     pub fn identity(&self, name: Option<&str>) -> Result<&Identity, Error> {
+        self.selected(name)?.ok_or(Error::IdentityRequired)
+    }
+
+    /// Like `identity`, but `--identity=false` (or `ATMOS_IDENTITY=false`) selects none.
+    pub fn selected(&self, name: Option<&str>) -> Result<Option<&Identity>, Error> {
         let all = || {
             self.config
                 .auth
@@ -92,17 +173,21 @@ impl Context {
                 .cloned()
                 .collect::<Vec<_>>()
         };
-        match name {
-            Some(name) => self
-                .config
-                .identity(name)
-                .ok_or_else(|| Error::UnknownIdentity {
-                    name: name.to_owned(),
-                    available: all(),
-                }),
+        match name.or(self.identity_flag.as_deref()) {
+            Some(NO_IDENTITY) => Ok(None),
+            Some(name) => {
+                self.config
+                    .identity(name)
+                    .map(Some)
+                    .ok_or_else(|| Error::UnknownIdentity {
+                        name: name.to_owned(),
+                        available: all(),
+                    })
+            }
             None => match self.config.default_identities().as_slice() {
-                [one] => Ok(one),
+                [one] => Ok(Some(one)),
                 [] => Err(Error::NoDefaultIdentity { available: all() }),
+                several if std::io::stdin().is_terminal() => choose(several).map(Some),
                 several => Err(Error::AmbiguousDefault {
                     names: several.iter().map(|i| i.name.clone()).collect(),
                 }),
@@ -110,23 +195,66 @@ impl Context {
         }
     }
 
-    /// The provider to log in: named, or the only one.
+    /// The Identity Center provider to log in: named, or the only one.
     pub fn provider(&self, name: Option<&str>) -> Result<&Provider, Error> {
-        let providers = &self.config.auth.providers;
+        let providers: std::collections::BTreeMap<&str, &Provider> = self
+            .config
+            .auth
+            .providers
+            .iter()
+            .filter(|(_, p)| matches!(p.kind, config::ProviderKind::IdentityCenter(_)))
+            .map(|(name, provider)| (name.as_str(), provider))
+            .collect();
         match name {
-            Some(name) => providers.get(name).ok_or_else(|| Error::UnknownProvider {
-                name: name.to_owned(),
-                available: providers.keys().cloned().collect(),
-            }),
+            Some(name) => providers
+                .get(name)
+                .copied()
+                .ok_or_else(|| Error::UnknownProvider {
+                    name: name.to_owned(),
+                    available: providers.keys().map(|n| n.to_string()).collect(),
+                }),
             None => match providers.len() {
                 0 => Err(Error::NoProvider),
                 1 => Ok(providers.values().next().expect("one provider")),
                 _ => Err(Error::AmbiguousProvider {
-                    names: providers.keys().cloned().collect(),
+                    names: providers.keys().map(|n| n.to_string()).collect(),
                 }),
             },
         }
     }
+}
+
+/// The `--identity` value that means "use no identity".
+const NO_IDENTITY: &str = "false";
+
+/// Ask which of several default identities to use, at the terminal.
+fn choose<'c>(several: &[&'c Identity]) -> Result<&'c Identity, Error> {
+    use std::io::{BufRead, Write};
+    let names = || several.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
+    eprintln!("Several identities are marked default:");
+    for (number, identity) in several.iter().enumerate() {
+        eprintln!("  {}) {}", number + 1, identity.name);
+    }
+    eprint!("Use which one? [1-{}] ", several.len());
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    line.trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|i| several.get(i).copied())
+        .ok_or_else(|| Error::AmbiguousDefault { names: names() })
+}
+
+/// `~/…` is under the home directory; a relative path is relative to the config root.
+fn expand_path(root: &Path, path: &Path) -> PathBuf {
+    if let Ok(rest) = path.strip_prefix("~")
+        && let Some(dirs) = directories::BaseDirs::new()
+    {
+        return dirs.home_dir().join(rest);
+    }
+    root.join(path)
 }
 
 /// A browser opens only for a person at a terminal: not with `--no-browser`, not in CI, not
@@ -150,8 +278,6 @@ fn login_policy(login: bool) -> LoginPolicy {
 }
 
 /// The region an identity's credentials are used in.
-fn region_of<'a>(context: &'a Context, identity: &Identity) -> &'a str {
-    let config::ProviderKind::IdentityCenter(provider) =
-        &context.config.provider_for(identity).kind;
-    &provider.region
+fn region_of<'a>(config: &'a Config, identity: &'a Identity) -> &'a str {
+    crate::identity::region_for(config, identity)
 }

@@ -4,9 +4,7 @@ use serde::Serialize;
 
 use super::{Context, region_of};
 use crate::cli::WhoamiFormat;
-use crate::config;
 use crate::error::{Error, exit};
-use crate::identity::Resolver;
 use crate::provider::ProviderError;
 use crate::provider::sso::LoginPolicy;
 use crate::sdk::{self, Clients};
@@ -23,15 +21,13 @@ struct CallerIdentity {
 
 pub fn run(context: &Context, identity: Option<&str>, format: WhoamiFormat) -> Result<i32, Error> {
     let identity = context.identity(identity)?;
-    let credentials =
-        Resolver::new(&context.config, &context.store).resolve(identity, LoginPolicy::Never)?;
-    let config::ProviderKind::IdentityCenter(provider) =
-        &context.config.provider_for(identity).kind;
-    let region = region_of(context, identity);
+    let credentials = context.resolver().resolve(identity, LoginPolicy::Never)?;
+    let region = region_of(&context.config, identity);
+    let endpoint = crate::identity::endpoint_for(&context.config, identity);
     let caller = sdk::runtime()
         .map_err(ProviderError::Runtime)?
         .block_on(async {
-            let clients = Clients::new(region, provider.endpoint_url.as_deref()).await;
+            let clients = Clients::new(region, endpoint).await?;
             clients
                 .sts(credentials.to_sdk())
                 .get_caller_identity()

@@ -1,19 +1,19 @@
 //! The atmos schema: walks the merged `Node` tree with a `Validator` and builds the typed
-//! `accounts:`, `description:` and `auth:` sections.
+//! `accounts:`, `description:` and `auth:` sections, with the providers.
 //!
 //! Top-level sections other than these (`stacks`, `components`, `settings`, ...) are ignored,
 //! so the `atmos.yaml` of an existing Atmos repository loads. Inside `auth:` every key is
-//! checked. Provider and identity kinds are dispatched on their `kind:` word; a new kind is a
-//! new arm and a new function here.
+//! checked. Provider kinds are dispatched on their `kind:` word; a new kind is a new arm and a
+//! new function here. Identities are read by `identity_schema.rs`, and the checks that need
+//! all of them at once run at the end of `auth`.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
+use super::identity_schema::{Collected, Referents};
 use super::node::{Entry, Node, ScalarKind, Value};
 use super::validator::{Fields, Validator, did_you_mean, quoted_list};
-use super::{
-    AccountId, AccountRef, AuthConfig, Identity, IdentityCenter, IdentityKind, Location, Provider,
-    ProviderKind,
-};
+use super::{AccountId, AuthConfig, GithubOidc, IdentityCenter, Location, Provider, ProviderKind};
 use crate::store::StoreKind;
 
 /// YAML key names, kept in one place.
@@ -32,14 +32,7 @@ const IDENTITY_CENTER_FIELDS: [&str; 6] = [
     "session",
     "spec",
 ];
-const PERMISSION_SET_FIELDS: [&str; 6] = ["kind", "default", "alias", "via", "principal", "env"];
-
-/// An alias as written, for the collision check once all identities are read.
-pub(crate) struct Alias {
-    alias: String,
-    location: Location,
-    identity: String,
-}
+const GITHUB_OIDC_FIELDS: [&str; 3] = ["kind", "region", "spec"];
 
 /// The sections of a file this program reads, before they are put into a `Config`.
 #[derive(Default)]
@@ -109,7 +102,7 @@ impl Validator<'_> {
 
     /// A 12-digit id written as a string. A bare number is refused even when its digits are
     /// right, because YAML drops leading zeros from numbers and the mistake would recur.
-    fn account_id(&mut self, node: &Node, path: &str) -> Option<AccountId> {
+    pub fn account_id(&mut self, node: &Node, path: &str) -> Option<AccountId> {
         match &node.value {
             Value::Scalar(scalar) if scalar.kind() == ScalarKind::Integer => {
                 let message = format!(
@@ -148,7 +141,7 @@ impl Validator<'_> {
         };
         if let Some(node) = fields.get("keyring") {
             let keyring_owner = fields.key_location("keyring");
-            auth.keyring = self.keyring(node, &keyring_owner);
+            (auth.keyring, auth.keyring_path) = self.keyring(node, &keyring_owner);
         }
         if let Some(node) = fields.get("refresh_margin") {
             auth.refresh_margin = self.duration(node, &fields.path_of("refresh_margin"));
@@ -157,14 +150,13 @@ impl Validator<'_> {
             Some(node) => self.entries(node, "auth.providers").unwrap_or_default(),
             None => Vec::new(),
         };
-        // Every named provider counts as defined, even one with errors, so that an identity
-        // using it is not also reported as pointing at an unknown provider.
-        let provider_names: Vec<&str> = provider_entries
-            .iter()
-            .map(|entry| entry.key.as_str())
-            .collect();
+        // Every named provider and identity counts as defined, even one with errors, so that
+        // a reference to it is not also reported as unknown.
+        let mut providers = Vec::with_capacity(provider_entries.len());
         for entry in &provider_entries {
-            if let Some(provider) = self.provider(entry) {
+            let (kind, provider) = self.provider(entry);
+            providers.push((entry.key.as_str(), kind));
+            if let Some(provider) = provider {
                 auth.providers.insert(provider.name.clone(), provider);
             }
         }
@@ -172,21 +164,46 @@ impl Validator<'_> {
             Some(node) => self.entries(node, "auth.identities").unwrap_or_default(),
             None => Vec::new(),
         };
-        let mut aliases = Vec::new();
+        let referents = Referents {
+            providers,
+            identities: identity_entries
+                .iter()
+                .map(|entry| entry.key.as_str())
+                .collect(),
+            accounts,
+        };
+        let mut collected = Collected::default();
         for entry in &identity_entries {
-            if let Some(identity) = self.identity(entry, &provider_names, accounts, &mut aliases) {
+            if let Some(identity) = self.identity(entry, &referents, &mut collected) {
                 auth.identities.insert(identity.name.clone(), identity);
             }
         }
-        self.alias_collisions(&aliases, &identity_entries);
+        self.alias_collisions(&collected.aliases, &identity_entries);
+        self.cycles(&collected.links);
         auth
     }
 
     /// The word is checked here, where its position is known; whether that store works on
     /// this machine is the store layer's business.
-    fn keyring(&mut self, node: &Node, owner: &Location) -> Option<StoreKind> {
-        let fields = self.fields(node, "auth.keyring", owner, &["type"])?;
-        let node = self.required(&fields, "type", "type: system")?;
+    fn keyring(&mut self, node: &Node, owner: &Location) -> (Option<StoreKind>, Option<PathBuf>) {
+        let Some(fields) = self.fields(node, "auth.keyring", owner, &["type", "spec"]) else {
+            return (None, None);
+        };
+        let path = fields.get("spec").and_then(|spec| {
+            let spec_fields = self.fields(
+                spec,
+                "auth.keyring.spec",
+                &fields.key_location("spec"),
+                &["path"],
+            )?;
+            let path = self.string(spec_fields.get("path")?, "auth.keyring.spec.path")?;
+            Some(PathBuf::from(path))
+        });
+        (self.keyring_type(&fields), path)
+    }
+
+    fn keyring_type(&mut self, fields: &Fields<'_>) -> Option<StoreKind> {
+        let node = self.required(fields, "type", "type: system")?;
         let word = self.string(node, "auth.keyring.type")?;
         if let Ok(kind) = word.parse() {
             return Some(kind);
@@ -202,26 +219,38 @@ impl Validator<'_> {
         None
     }
 
-    fn provider(&mut self, entry: &Entry) -> Option<Provider> {
+    /// Reads one provider. Its `kind:` word is returned whenever it is valid, even if other
+    /// fields are not, so that identities using the provider can still be checked against it.
+    fn provider(&mut self, entry: &Entry) -> (Option<&'static str>, Option<Provider>) {
         let path = format!("auth.providers.{}", entry.key);
         let named = self.name(&entry.key, &entry.key_location, "provider name");
-        let kind = self.kind(entry, &path, &ProviderKind::NAMES)?;
-        let kind = match kind.as_str() {
-            IdentityCenter::KIND => {
-                ProviderKind::IdentityCenter(self.identity_center(entry, &path)?)
-            }
-            _ => return None,
+        let Some(word) = self.kind(entry, &path, &ProviderKind::NAMES) else {
+            return (None, None);
         };
-        named.then(|| Provider {
+        let kind = match word {
+            IdentityCenter::KIND => self
+                .identity_center(entry, &path)
+                .map(ProviderKind::IdentityCenter),
+            GithubOidc::KIND => self.github_oidc(entry, &path).map(ProviderKind::GithubOidc),
+            _ => None,
+        };
+        let provider = kind.filter(|_| named).map(|kind| Provider {
             name: entry.key.clone(),
             kind,
             location: entry.key_location.clone(),
-        })
+        });
+        (Some(word), provider)
     }
 
-    /// Reads `kind:` and checks it against `supported`; the caller reads the other fields only
-    /// when the kind is known, since which fields are valid depends on it.
-    fn kind(&mut self, entry: &Entry, path: &str, supported: &[&str]) -> Option<String> {
+    /// Reads `kind:` and checks it against `supported`, returning the matching word; the
+    /// caller reads the other fields only when the kind is known, since which fields are valid
+    /// depends on it.
+    pub fn kind(
+        &mut self,
+        entry: &Entry,
+        path: &str,
+        supported: &[&'static str],
+    ) -> Option<&'static str> {
         let Value::Mapping(_) = &entry.value.value else {
             self.wrong_type(&entry.value, path, "a mapping");
             return None;
@@ -244,8 +273,8 @@ impl Validator<'_> {
             return None;
         };
         let word = self.string(node, &format!("{path}.kind"))?;
-        if supported.contains(&word.as_str()) {
-            return Some(word);
+        if let Some(known) = supported.iter().find(|known| **known == word) {
+            return Some(known);
         }
         let hint = did_you_mean(&word, supported.iter().copied()).unwrap_or_else(|| {
             format!(
@@ -321,8 +350,46 @@ impl Validator<'_> {
         })
     }
 
+    fn github_oidc(&mut self, entry: &Entry, path: &str) -> Option<GithubOidc> {
+        let fields = self.fields(&entry.value, path, &entry.key_location, &GITHUB_OIDC_FIELDS)?;
+        let region = self.optional(&fields, "region", Self::region);
+        let mut audience = Some(GithubOidc::DEFAULT_AUDIENCE.to_owned());
+        if let Some(node) = fields.get("spec") {
+            let spec = self.fields(
+                node,
+                &fields.path_of("spec"),
+                &fields.key_location("spec"),
+                &["audience"],
+            );
+            if let Some(node) = spec.as_ref().and_then(|spec| spec.get("audience")) {
+                audience = self.audience(node, &format!("{path}.spec.audience"));
+            }
+        }
+        Some(GithubOidc {
+            region: region?,
+            audience: audience?,
+        })
+    }
+
+    fn audience(&mut self, node: &Node, path: &str) -> Option<String> {
+        let audience = self.string(node, path)?;
+        if !audience.trim().is_empty() {
+            return Some(audience);
+        }
+        let hint = format!(
+            "remove it to use `{}`, or give the audience your AWS IAM OIDC provider expects",
+            GithubOidc::DEFAULT_AUDIENCE
+        );
+        self.report(
+            &node.location,
+            format!("`{path}` must not be empty"),
+            Some(hint),
+        );
+        None
+    }
+
     /// A region name is checked only for its alphabet: new regions appear every year.
-    fn region(&mut self, node: &Node, path: &str) -> Option<String> {
+    pub fn region(&mut self, node: &Node, path: &str) -> Option<String> {
         let region = self.string(node, path)?;
         if !region.is_empty()
             && region
@@ -337,255 +404,5 @@ impl Validator<'_> {
             Some("use a region code such as `us-east-1`".to_owned()),
         );
         None
-    }
-
-    /// Reads one identity. Its alias is added to `aliases` even when something else about the
-    /// identity is wrong, so that collisions are reported in the same run.
-    fn identity(
-        &mut self,
-        entry: &Entry,
-        providers: &[&str],
-        accounts: &BTreeMap<String, AccountId>,
-        aliases: &mut Vec<Alias>,
-    ) -> Option<Identity> {
-        let path = format!("auth.identities.{}", entry.key);
-        let named = self.name(&entry.key, &entry.key_location, "identity name");
-        // Which fields are valid depends on the kind, so they are read only once it is known.
-        let (fields, kind) = match self.kind(entry, &path, &IdentityKind::NAMES)?.as_str() {
-            IdentityKind::PERMISSION_SET => {
-                let fields = self.fields(
-                    &entry.value,
-                    &path,
-                    &entry.key_location,
-                    &PERMISSION_SET_FIELDS,
-                )?;
-                let kind = self.permission_set(&fields, providers, accounts);
-                (fields, kind)
-            }
-            _ => return None,
-        };
-        let default = match fields.get("default") {
-            Some(node) => self.bool(node, &fields.path_of("default")),
-            None => Some(false),
-        };
-        let alias = match fields.get("alias") {
-            Some(node) => match self.string(node, &fields.path_of("alias")) {
-                Some(alias) if self.name(&alias, &node.location, "alias") => {
-                    aliases.push(Alias {
-                        alias: alias.clone(),
-                        location: node.location.clone(),
-                        identity: entry.key.clone(),
-                    });
-                    Ok(Some(alias))
-                }
-                _ => Err(()),
-            },
-            None => Ok(None),
-        };
-        let env = match fields.get("env") {
-            Some(node) => self.env(node, &fields.path_of("env")),
-            None => Some(BTreeMap::new()),
-        };
-        let identity = Identity {
-            name: entry.key.clone(),
-            kind: kind?,
-            default: default?,
-            alias: alias.ok()?,
-            env: env?,
-            location: entry.key_location.clone(),
-        };
-        named.then_some(identity)
-    }
-
-    fn permission_set(
-        &mut self,
-        fields: &Fields<'_>,
-        providers: &[&str],
-        accounts: &BTreeMap<String, AccountId>,
-    ) -> Option<IdentityKind> {
-        let via = self.required(fields, "via", "via: { provider: <name> }");
-        let via = via.and_then(|node| {
-            self.fields(
-                node,
-                &fields.path_of("via"),
-                &fields.key_location("via"),
-                &["provider"],
-            )
-        });
-        let provider = via.as_ref().and_then(|via| {
-            let node = self.required(via, "provider", "provider: <name>")?;
-            let name = self.string(node, &via.path_of("provider"))?;
-            if providers.contains(&name.as_str()) {
-                return Some(name);
-            }
-            let hint = if providers.is_empty() {
-                "no providers are defined; add one under `auth.providers`".to_owned()
-            } else {
-                did_you_mean(&name, providers.iter().copied()).unwrap_or_else(|| {
-                    format!(
-                        "defined providers: {}",
-                        quoted_list(providers.iter().copied())
-                    )
-                })
-            };
-            self.report(
-                &node.location,
-                format!("unknown provider `{name}` in `{}`", via.path_of("provider")),
-                Some(hint),
-            );
-            None
-        });
-        let principal = self.required(
-            fields,
-            "principal",
-            "principal: { name: <permission set>, account: { name: <account> } }",
-        );
-        let principal = principal.and_then(|node| {
-            self.fields(
-                node,
-                &fields.path_of("principal"),
-                &fields.key_location("principal"),
-                &["name", "account"],
-            )
-        });
-        let (permission_set, account) = match &principal {
-            Some(principal) => {
-                let name = self
-                    .required(principal, "name", "name: <permission set>")
-                    .and_then(|node| self.string(node, &principal.path_of("name")));
-                let account = self
-                    .required(principal, "account", "account: { name: <account> }")
-                    .and_then(|node| self.account_ref(node, principal, accounts));
-                (name, account)
-            }
-            None => (None, None),
-        };
-        Some(IdentityKind::PermissionSet {
-            provider: provider?,
-            permission_set: permission_set?,
-            account: account?,
-        })
-    }
-
-    /// `account: { name: plat-dev }` or `account: { id: "111111111111" }`, exactly one of them.
-    fn account_ref(
-        &mut self,
-        node: &Node,
-        principal: &Fields<'_>,
-        accounts: &BTreeMap<String, AccountId>,
-    ) -> Option<AccountRef> {
-        let path = principal.path_of("account");
-        let fields = self.fields(
-            node,
-            &path,
-            &principal.key_location("account"),
-            &["name", "id"],
-        )?;
-        match (fields.get("name"), fields.get("id")) {
-            (Some(name), None) => {
-                let name = self.string(name, &fields.path_of("name"))?;
-                // A name missing from `accounts:` is resolved later through the SSO portal.
-                Some(match accounts.get(&name) {
-                    Some(id) => AccountRef::Id(id.clone()),
-                    None => AccountRef::Name(name),
-                })
-            }
-            (None, Some(id)) => self
-                .account_id(id, &fields.path_of("id"))
-                .map(AccountRef::Id),
-            (Some(_), Some(id)) => {
-                self.report(
-                    &id.location,
-                    format!("`{path}` sets both `name` and `id`"),
-                    Some("keep only one of them".to_owned()),
-                );
-                None
-            }
-            (None, None) => {
-                let hint = "add `name: <account name>` or `id: \"<12-digit id>\"`".to_owned();
-                self.report(
-                    &fields.owner,
-                    format!("`{path}` needs a `name` or an `id`"),
-                    Some(hint),
-                );
-                None
-            }
-        }
-    }
-
-    fn env(&mut self, node: &Node, path: &str) -> Option<BTreeMap<String, String>> {
-        let mut env = BTreeMap::new();
-        let mut valid = true;
-        for entry in self.entries(node, path)? {
-            let name_ok = entry
-                .key
-                .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && entry
-                    .key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !name_ok {
-                self.report(
-                    &entry.key_location,
-                    format!(
-                        "invalid environment variable name `{}` in `{path}`",
-                        entry.key
-                    ),
-                    Some("use letters, digits and `_`, not starting with a digit".to_owned()),
-                );
-            }
-            match self.text(&entry.value, &format!("{path}.{}", entry.key)) {
-                Some(value) if name_ok => {
-                    env.insert(entry.key.clone(), value);
-                }
-                _ => valid = false,
-            }
-        }
-        valid.then_some(env)
-    }
-
-    /// An alias must not equal another identity's name or another identity's alias.
-    fn alias_collisions(&mut self, aliases: &[Alias], identities: &[&Entry]) {
-        for (
-            index,
-            Alias {
-                alias,
-                location,
-                identity: owner,
-            },
-        ) in aliases.iter().enumerate()
-        {
-            if let Some(other) = identities
-                .iter()
-                .find(|entry| entry.key == *alias && entry.key != *owner)
-            {
-                let hint = format!(
-                    "identity `{}` is defined at {}; choose another alias",
-                    other.key, other.key_location
-                );
-                self.report(
-                    location,
-                    format!(
-                        "alias `{alias}` of identity `{owner}` is the name of another identity"
-                    ),
-                    Some(hint),
-                );
-            }
-            if let Some(Alias {
-                location: first,
-                identity: other,
-                ..
-            }) = aliases[..index]
-                .iter()
-                .find(|earlier| earlier.alias == *alias)
-            {
-                let hint = format!("identity `{other}` uses it at {first}; choose another alias");
-                self.report(
-                    location,
-                    format!("alias `{alias}` of identity `{owner}` is already used"),
-                    Some(hint),
-                );
-            }
-        }
     }
 }

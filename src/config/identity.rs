@@ -4,8 +4,13 @@
 //! characters and not start with `-` (so they never look like a flag on the command line).
 //! The reference architecture's convention is `<account>/<purpose>`, e.g. `plat-dev/terraform`,
 //! but it is not enforced: names such as `superadmin` are valid Atmos identities too.
+//!
+//! Identities form a graph: `via.identity` names the identity whose credentials are used to
+//! obtain this one's. Validation guarantees every such reference exists and that no chain
+//! loops, so walking it (`Config::chain`) always ends at a root that needs no other identity.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use super::{AccountId, Location};
 
@@ -20,28 +25,113 @@ pub struct Identity {
     pub alias: Option<String>,
     /// Extra environment variables for `env` and `exec`.
     pub env: BTreeMap<String, String>,
+    /// The region the credentials are used in. `Config::region_for` falls back along the
+    /// chain to the root's provider when it is not set.
+    pub region: Option<String>,
     /// Where the identity's name is written.
     pub location: Location,
 }
 
-/// How an identity gets its credentials. New kinds (`aws/assume-role` chained through
-/// `via.identity`, `aws/user`, `credential_process`) become new variants.
+/// How an identity gets its credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdentityKind {
     /// `aws/permission-set`: role credentials for a permission set in one account, obtained
-    /// through an Identity Center provider.
+    /// through an Identity Center provider (`via.provider`, never `via.identity`).
     PermissionSet {
         provider: String,
         permission_set: String,
         account: AccountRef,
     },
+    /// `aws/assume-role`: `sts:AssumeRole` on `role_arn` with the credentials of another
+    /// identity, or `AssumeRoleWithWebIdentity` with the token of a `github/oidc` provider.
+    AssumeRole {
+        via: Via,
+        role_arn: String,
+        external_id: Option<String>,
+        /// The STS role session name; `None` lets the resolver choose one.
+        session_name: Option<String>,
+        /// Requested session length, 15 minutes to 12 hours; `None` is the STS default.
+        duration: Option<Duration>,
+    },
+    /// `aws/user`: long-lived IAM user keys kept in the credential store (never in the config),
+    /// exchanged for session credentials, with an MFA code when `mfa_arn` is set.
+    User {
+        mfa_arn: Option<String>,
+        /// Session length, 15 minutes to 36 hours; `None` means `DEFAULT_USER_DURATION`.
+        duration: Option<Duration>,
+    },
+    /// `credential_process`: an external program that prints credentials in the AWS CLI's
+    /// `credential_process` JSON format.
+    CredentialProcess { command: ProcessCommand },
 }
 
 impl IdentityKind {
     pub const PERMISSION_SET: &'static str = "aws/permission-set";
+    pub const ASSUME_ROLE: &'static str = "aws/assume-role";
+    pub const USER: &'static str = "aws/user";
+    pub const CREDENTIAL_PROCESS: &'static str = "credential_process";
 
     /// The `kind:` words the validator accepts, for "expected one of" hints.
-    pub const NAMES: [&'static str; 1] = [Self::PERMISSION_SET];
+    pub const NAMES: [&'static str; 4] = [
+        Self::PERMISSION_SET,
+        Self::ASSUME_ROLE,
+        Self::USER,
+        Self::CREDENTIAL_PROCESS,
+    ];
+
+    /// The `kind:` word this identity was written with.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::PermissionSet { .. } => Self::PERMISSION_SET,
+            Self::AssumeRole { .. } => Self::ASSUME_ROLE,
+            Self::User { .. } => Self::USER,
+            Self::CredentialProcess { .. } => Self::CREDENTIAL_PROCESS,
+        }
+    }
+
+    /// The provider named by `via.provider`, if any.
+    pub fn via_provider(&self) -> Option<&str> {
+        match self {
+            Self::PermissionSet { provider, .. } => Some(provider),
+            Self::AssumeRole {
+                via: Via::Provider(provider),
+                ..
+            } => Some(provider),
+            _ => None,
+        }
+    }
+
+    /// The identity named by `via.identity`, if any: the next step toward the chain's root.
+    pub fn via_identity(&self) -> Option<&str> {
+        match self {
+            Self::AssumeRole {
+                via: Via::Identity(identity),
+                ..
+            } => Some(identity),
+            _ => None,
+        }
+    }
+}
+
+/// The session length of an `aws/user` identity that sets no `principal.duration`.
+pub const DEFAULT_USER_DURATION: Duration = Duration::from_secs(12 * 3600);
+
+/// Where an `aws/assume-role` identity gets the credentials or token it assumes the role with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Via {
+    /// `via.provider`: a `github/oidc` provider.
+    Provider(String),
+    /// `via.identity`: another identity, of any kind.
+    Identity(String),
+}
+
+/// How a `credential_process` identity runs its program.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProcessCommand {
+    /// `spec.command`: one string, run through the shell.
+    Shell(String),
+    /// `spec.args`: the program and its arguments, run directly without a shell.
+    Args(Vec<String>),
 }
 
 /// The account a permission set is used in.

@@ -5,6 +5,9 @@
 //! and never the network. Account names that `accounts:` does not map are left for a later
 //! layer to resolve through the SSO portal.
 //!
+//! Identities may chain through other identities (`via.identity`); the graph is checked here
+//! (references exist, no cycles) and walked by `Config::chain`, but nothing is resolved.
+//!
 //! Files are parsed into a position-carrying tree (`node.rs`) rather than through a serde
 //! mirror, so that every diagnostic can name the file, line and column of the value it is
 //! about, even after the merge, and so that all problems are reported at once.
@@ -14,7 +17,10 @@ mod auth_config;
 mod auth_schema;
 mod config_error;
 mod diagnostic;
+mod iam_arn;
 mod identity;
+mod identity_graph;
+mod identity_schema;
 mod load_options;
 mod location;
 mod node;
@@ -33,14 +39,17 @@ pub use account_id::{AccountId, InvalidAccountId};
 pub use auth_config::AuthConfig;
 pub use config_error::ConfigError;
 pub use diagnostic::Diagnostic;
-pub use identity::{AccountRef, Identity, IdentityKind};
+pub use identity::{
+    AccountRef, DEFAULT_USER_DURATION, Identity, IdentityKind, ProcessCommand, Via,
+};
 pub use load_options::LoadOptions;
 pub use location::Location;
-pub use provider::{IdentityCenter, Provider, ProviderKind};
+pub use provider::{GithubOidc, IdentityCenter, Provider, ProviderKind};
 pub use root::available_profiles;
 
 use node::Node;
-use root::{CONFIG_FILE, find_root, profile_file};
+pub use root::find_root;
+use root::{CONFIG_FILE, profile_file};
 use validator::Validator;
 
 /// The loaded configuration: the root file merged with the selected profile, validated.
@@ -78,18 +87,6 @@ impl Config {
             .values()
             .filter(|identity| identity.default)
             .collect()
-    }
-
-    /// The provider an identity gets its base credentials from.
-    ///
-    /// # Panics
-    /// If `identity` does not belong to this `Config`: validation guarantees that every
-    /// identity's provider exists.
-    pub fn provider_for(&self, identity: &Identity) -> &Provider {
-        let name = match &identity.kind {
-            IdentityKind::PermissionSet { provider, .. } => provider,
-        };
-        &self.auth.providers[name]
     }
 }
 

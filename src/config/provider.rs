@@ -1,7 +1,7 @@
 //! `Provider`: a validated entry of `auth.providers`, the place base credentials come from.
 //!
-//! Each kind is a variant of `ProviderKind` holding its own settings struct, so adding
-//! `github/oidc` means one new variant and one new arm in the validator.
+//! Each kind is a variant of `ProviderKind` holding its own settings struct, so a new kind is
+//! one new variant and one new arm in the validator.
 
 use std::time::Duration;
 
@@ -21,11 +21,30 @@ pub struct Provider {
 pub enum ProviderKind {
     /// `aws/iam-identity-center`: browser device login against an AWS SSO start URL.
     IdentityCenter(IdentityCenter),
+    /// `github/oidc`: the GitHub Actions OIDC token, exchanged through
+    /// `AssumeRoleWithWebIdentity` by an `aws/assume-role` identity.
+    GithubOidc(GithubOidc),
 }
 
 impl ProviderKind {
     /// The `kind:` words the validator accepts, for "expected one of" hints.
-    pub const NAMES: [&'static str; 1] = [IdentityCenter::KIND];
+    pub const NAMES: [&'static str; 2] = [IdentityCenter::KIND, GithubOidc::KIND];
+
+    /// The `kind:` word this provider was written with.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::IdentityCenter(_) => IdentityCenter::KIND,
+            Self::GithubOidc(_) => GithubOidc::KIND,
+        }
+    }
+
+    /// The region the provider's credentials are for, when it has one.
+    pub fn region(&self) -> Option<&str> {
+        match self {
+            Self::IdentityCenter(provider) => Some(&provider.region),
+            Self::GithubOidc(provider) => provider.region.as_deref(),
+        }
+    }
 }
 
 /// Settings of an `aws/iam-identity-center` provider.
@@ -44,4 +63,21 @@ pub struct IdentityCenter {
 
 impl IdentityCenter {
     pub const KIND: &'static str = "aws/iam-identity-center";
+}
+
+/// Settings of a `github/oidc` provider. It needs no login: the token comes from the Actions
+/// runtime when credentials are resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GithubOidc {
+    /// The region STS is called in and the credentials default to; `None` leaves it to the
+    /// identity or the environment.
+    pub region: Option<String>,
+    /// `spec.audience`: the `aud` claim requested for the token. It must match the audience
+    /// registered on the AWS IAM OIDC provider.
+    pub audience: String,
+}
+
+impl GithubOidc {
+    pub const KIND: &'static str = "github/oidc";
+    pub const DEFAULT_AUDIENCE: &'static str = "sts.amazonaws.com";
 }

@@ -14,7 +14,7 @@ pub(crate) const PROFILES_DIR: &str = "profiles";
 
 /// The config root for these options, or `None` when nothing is found and no user config
 /// directory is known.
-pub(crate) fn find_root(options: &LoadOptions) -> Option<PathBuf> {
+pub fn find_root(options: &LoadOptions) -> Option<PathBuf> {
     let explicit = options
         .config_dir
         .as_ref()

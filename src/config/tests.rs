@@ -120,6 +120,10 @@ macro_rules! invalid {
   };
 }
 
+// Declared after `invalid!` so that they can use it; they share this file's helpers too.
+mod identity_graph;
+mod identity_kinds;
+
 #[test]
 fn valid_config_builds_the_expected_structs() {
     let config = from_strs(&[(BASE, VALID)]).unwrap();
@@ -166,6 +170,7 @@ fn valid_config_builds_the_expected_structs() {
                 ("AWS_MAX_ATTEMPTS".to_owned(), "3".to_owned()),
                 ("AWS_REGION".to_owned(), "us-west-2".to_owned())
             ]),
+            region: None,
             location: Location {
                 file: BASE.into(),
                 line: 22,
@@ -202,7 +207,10 @@ fn lookups_by_name_alias_default_and_provider() {
         .collect();
     assert_eq!(defaults, ["core-audit/read", "plat-dev/terraform"]);
     assert_eq!(
-        config.provider_for(config.identity("dev").unwrap()).name,
+        config
+            .provider_for(config.identity("dev").unwrap())
+            .unwrap()
+            .name,
         "sso"
     );
 }
@@ -211,7 +219,9 @@ fn lookups_by_name_alias_default_and_provider() {
 fn minimal_provider_and_empty_files() {
     let yaml = "auth:\n  providers:\n    sso:\n      kind: aws/iam-identity-center\n      region: eu-west-1\n      start_url: https://x.awsapps.com/start\n";
     let config = from_strs(&[(BASE, yaml)]).unwrap();
-    let ProviderKind::IdentityCenter(sso) = &config.auth.providers["sso"].kind;
+    let ProviderKind::IdentityCenter(sso) = &config.auth.providers["sso"].kind else {
+        panic!("not an Identity Center provider")
+    };
     assert_eq!(
         (
             sso.session_duration,
@@ -378,11 +388,11 @@ invalid! {
     ];
   unknown_identity_kind_lists_supported:
     edit("    plat-prod/admin:\n      kind: aws/permission-set\n", "    plat-prod/admin:\n      kind: github/oidc\n") => [
-      "atmos.yaml:36:13: unknown kind `github/oidc` for `auth.identities.plat-prod/admin` | help: supported kinds: `aws/permission-set`",
+      "atmos.yaml:36:13: unknown kind `github/oidc` for `auth.identities.plat-prod/admin` | help: supported kinds: `aws/permission-set`, `aws/assume-role`, `aws/user`, `credential_process`",
     ];
   missing_identity_kind:
     edit("    plat-prod/admin:\n      kind: aws/permission-set\n", "    plat-prod/admin:\n") => [
-      "atmos.yaml:35:5: missing required field `kind` in `auth.identities.plat-prod/admin` | help: add `kind:` with one of `aws/permission-set`",
+      "atmos.yaml:35:5: missing required field `kind` in `auth.identities.plat-prod/admin` | help: add `kind:` with one of `aws/permission-set`, `aws/assume-role`, `aws/user`, `credential_process`",
     ];
   unknown_keyring_type:
     edit("type: memory", "type: keychain") => [
@@ -500,7 +510,9 @@ auth:
 fn profile_values_win_and_maps_merge_recursively() {
     let config = from_strs(&[(BASE, MERGE_BASE), (PROFILE, MERGE_PROFILE)]).unwrap();
     assert_eq!(config.description.as_deref(), Some("profile"));
-    let ProviderKind::IdentityCenter(sso) = &config.auth.providers["sso"].kind;
+    let ProviderKind::IdentityCenter(sso) = &config.auth.providers["sso"].kind else {
+        panic!("not an Identity Center provider")
+    };
     assert_eq!(
         (sso.region.as_str(), sso.start_url.as_str()),
         ("eu-west-1", "https://base.awsapps.com/start")
@@ -511,7 +523,10 @@ fn profile_values_win_and_maps_merge_recursively() {
         permission_set,
         account,
         ..
-    } = &identity.kind;
+    } = &identity.kind
+    else {
+        panic!("not a permission set")
+    };
     assert_eq!(permission_set, "TerraformApplyAccess");
     assert_eq!(*account, AccountRef::Id("111111111111".parse().unwrap()));
     assert_eq!(

@@ -10,9 +10,18 @@ use std::time::Duration;
 use super::node::{Entry, Node, ScalarKind, Value};
 use super::{Diagnostic, Location};
 
-/// Keys that hold long-lived AWS secrets. Compared case-insensitively, so `env:` entries such
-/// as `AWS_SECRET_ACCESS_KEY` are caught too.
-const SECRET_KEYS: [&str; 2] = ["aws_secret_access_key", "secret_access_key"];
+/// Keys that hold AWS secrets: long-lived secret keys and session tokens. They are compared
+/// after lowercasing and dropping `_` and `-`, so `AWS_SECRET_ACCESS_KEY` in `env:`,
+/// `SecretAccessKey` (the credential_process JSON spelling) and `session-token` are caught too.
+/// Access key ids are not secret and are not listed.
+const SECRET_KEYS: [&str; 6] = [
+    "awssecretaccesskey",
+    "secretaccesskey",
+    "awssessiontoken",
+    "sessiontoken",
+    "awssecuritytoken",
+    "securitytoken",
+];
 
 pub(crate) struct Validator<'a> {
     /// The text of every file, to quote the offending line under a diagnostic.
@@ -73,6 +82,8 @@ impl<'a> Validator<'a> {
         self.diagnostics.push(diagnostic);
     }
 
+    /// The line to quote under a diagnostic. A line that mentions a secret key is never
+    /// quoted, since a flow mapping can put the secret on the same line as another problem.
     fn line_at(&self, location: &Location) -> Option<String> {
         let (_, text) = self
             .sources
@@ -80,6 +91,7 @@ impl<'a> Validator<'a> {
             .find(|(file, _)| *file == location.file)?;
         text.lines()
             .nth(location.line.checked_sub(1)?)
+            .filter(|line| !mentions_secret_key(line))
             .map(str::to_owned)
     }
 
@@ -91,9 +103,23 @@ impl<'a> Validator<'a> {
         owner: &Location,
         known: &[&str],
     ) -> Option<Fields<'n>> {
+        self.fields_refusing(node, path, owner, known, &[])
+    }
+
+    /// Like `fields`, but keys in `refused` are kept for the caller, which reports them with a
+    /// better message than "unknown field"; they are not offered in hints.
+    pub fn fields_refusing<'n>(
+        &mut self,
+        node: &'n Node,
+        path: &str,
+        owner: &Location,
+        known: &[&str],
+        refused: &[&str],
+    ) -> Option<Fields<'n>> {
         let entries = self.entries(node, path)?;
         for entry in &entries {
-            if !known.contains(&entry.key.as_str()) {
+            let key = entry.key.as_str();
+            if !known.contains(&key) && !refused.contains(&key) {
                 let hint = did_you_mean(&entry.key, known.iter().copied()).unwrap_or_else(|| {
                     format!("valid fields: {}", quoted_list(known.iter().copied()))
                 });
@@ -163,6 +189,20 @@ impl<'a> Validator<'a> {
         node
     }
 
+    /// Reads an optional field with `read`: `Some(None)` when it is absent or null, `None`
+    /// when it is present but invalid (and reported).
+    pub fn optional<T>(
+        &mut self,
+        fields: &Fields<'_>,
+        key: &str,
+        read: impl FnOnce(&mut Self, &Node, &str) -> Option<T>,
+    ) -> Option<Option<T>> {
+        match fields.get(key) {
+            Some(node) => read(self, node, &fields.path_of(key)).map(Some),
+            None => Some(None),
+        }
+    }
+
     pub fn string(&mut self, node: &Node, path: &str) -> Option<String> {
         if node.tag.is_some() {
             return None; // already reported by `scan_forbidden`
@@ -219,6 +259,47 @@ impl<'a> Validator<'a> {
                 None
             }
         }
+    }
+
+    /// The items of a list. A null is not a list: the caller treats an explicit null like an
+    /// absent field before getting here.
+    pub fn list<'n>(&mut self, node: &'n Node, path: &str, expected: &str) -> Option<&'n [Node]> {
+        if node.tag.is_some() {
+            return None; // already reported by `scan_forbidden`
+        }
+        match &node.value {
+            Value::Sequence(items) => Some(items),
+            _ => {
+                self.wrong_type(node, path, expected);
+                None
+            }
+        }
+    }
+
+    /// A duration from `min` to `max`, both included. `why` ends the hint, saying who sets the
+    /// limits.
+    pub fn duration_within(
+        &mut self,
+        node: &Node,
+        path: &str,
+        (min, max): (Duration, Duration),
+        why: &str,
+    ) -> Option<Duration> {
+        let duration = self.duration(node, path)?;
+        if (min..=max).contains(&duration) {
+            return Some(duration);
+        }
+        let written = match &node.value {
+            Value::Scalar(scalar) => scalar.text.as_str(),
+            _ => "",
+        };
+        let [min, max] = [min, max].map(short_duration);
+        self.report(
+            &node.location,
+            format!("duration `{written}` for `{path}` is outside {min} to {max}"),
+            Some(format!("choose a duration from {min} to {max}; {why}")),
+        );
+        None
     }
 
     /// A humantime duration such as `15m`, `8h` or `1h 30m`.
@@ -330,9 +411,30 @@ impl<'a> Validator<'a> {
 }
 
 fn is_secret_key(key: &str) -> bool {
-    SECRET_KEYS
-        .iter()
-        .any(|secret| key.eq_ignore_ascii_case(secret))
+    let key = normalized(key);
+    SECRET_KEYS.contains(&key.as_str())
+}
+
+fn mentions_secret_key(line: &str) -> bool {
+    let line = normalized(line);
+    SECRET_KEYS.iter().any(|secret| line.contains(secret))
+}
+
+/// Lowercase, without `_` and `-`, so that spellings of one key compare equal.
+fn normalized(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '_' | '-'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// A limit as people write it: `36h` rather than humantime's `1day 12h`.
+fn short_duration(duration: Duration) -> String {
+    match duration.as_secs() {
+        secs if secs % 3600 == 0 => format!("{}h", secs / 3600),
+        secs if secs % 60 == 0 => format!("{}m", secs / 60),
+        _ => humantime::format_duration(duration).to_string(),
+    }
 }
 
 /// "did you mean `x`?" when a candidate is close to `word`.

@@ -1,6 +1,10 @@
-//! Identities: turning an identity name from the profile into STS credentials, reusing what the
-//! credential store already holds while it is fresh enough.
+//! Identities: turning an identity name from the profile into STS credentials — planned from
+//! the configuration (`plan`), then resolved link by link, reusing what the credential store
+//! already holds while it is fresh enough (`resolve`).
 
+mod plan;
+pub mod provision;
 mod resolve;
 
+pub use plan::{RoleRequest, endpoint_for, region_for, user_keys_id};
 pub use resolve::Resolver;

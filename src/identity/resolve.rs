@@ -1,33 +1,43 @@
-//! `Resolver`: identity → credentials.
+//! `Resolver`: identity → credentials, along the identity's `Plan`.
 //!
 //! The cached path is synchronous and cheap: one credential-store read and an expiry check, no
-//! async runtime, no TLS, no SDK client. Only when the cached credentials are missing or too close
-//! to expiry does it build a runtime and ask the provider for new ones.
+//! async runtime, no TLS, no SDK client. On a miss, the link's cross-process lock is taken and
+//! the store read again, so that many processes missing at once (Terraform starts one provider
+//! per account in parallel) make one upstream call; the others wait and reuse its answer. A
+//! chain walks toward its root only as far as it must: every link still valid is reused.
 
+use std::cell::OnceCell;
+use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, SystemTime};
 
+use super::plan::{Ambient, Plan, Source};
 use crate::cache;
-use crate::config::{AccountRef, Config, Identity, IdentityCenter, IdentityKind, ProviderKind};
-use crate::credentials::Credentials;
+use crate::config::{AccountRef, Config, Identity, IdentityCenter};
+use crate::credentials::{AccessKeys, Credentials};
+use crate::paths;
 use crate::provider::ProviderError;
-use crate::provider::sso::{LoginPolicy, Portal, SsoSession};
+use crate::provider::github_oidc::{self, GithubEnv};
+use crate::provider::sso::{LoginPolicy, Portal, SsoSession, UNAUTHORIZED};
+use crate::provider::{process, sts};
 use crate::sdk::{self, Clients};
-use crate::store::{CredentialStore, EntryKey, Namespace};
+use crate::secret::Secret;
+use crate::store::{CredentialStore, EntryKey, FileLock, Namespace};
 
 /// Reuse cached credentials while they have more than this left (`auth.refresh_margin`).
 const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(15 * 60);
+/// A link in the middle of a chain only has to outlive the call that uses it.
+const LINK_MARGIN: Duration = Duration::from_secs(60);
+/// How long to wait for another process fetching the same credentials. A browser login may be
+/// in progress behind the lock; a killed holder releases it at once.
+const LOCK_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub struct Resolver<'a> {
     config: &'a Config,
     store: &'a CredentialStore,
     margin: Duration,
-}
-
-/// The pieces of a permission-set identity, looked up once.
-struct PermissionSet<'a> {
-    provider: &'a IdentityCenter,
-    permission_set: &'a str,
-    account: &'a AccountRef,
+    ambient: Ambient,
+    mfa_code: Option<String>,
+    runtime: OnceCell<tokio::runtime::Runtime>,
 }
 
 impl<'a> Resolver<'a> {
@@ -37,50 +47,16 @@ impl<'a> Resolver<'a> {
             config,
             store,
             margin,
+            ambient: Ambient::from_process(),
+            mfa_code: None,
+            runtime: OnceCell::new(),
         }
     }
 
-    fn permission_set(&self, identity: &'a Identity) -> PermissionSet<'a> {
-        let IdentityKind::PermissionSet {
-            permission_set,
-            account,
-            ..
-        } = &identity.kind;
-        let ProviderKind::IdentityCenter(provider) = &self.config.provider_for(identity).kind;
-        PermissionSet {
-            provider,
-            permission_set,
-            account,
-        }
-    }
-
-    /// Credentials are shared by every identity naming the same session, account and
-    /// permission set.
-    fn credentials_key(target: &PermissionSet<'_>) -> EntryKey {
-        let account = match target.account {
-            AccountRef::Id(id) => id.to_string(),
-            AccountRef::Name(name) => name.clone(),
-        };
-        EntryKey::new(
-            Namespace::RoleCredentials,
-            format!(
-                "{}|{}|{}|{}",
-                target.provider.region, target.provider.start_url, account, target.permission_set
-            ),
-        )
-    }
-
-    /// Cached credentials still good for the refresh margin, with no network access.
-    pub fn cached(
-        &self,
-        identity: &Identity,
-        now: SystemTime,
-    ) -> Result<Option<Credentials>, ProviderError> {
-        let key = Self::credentials_key(&self.permission_set(identity));
-        let cached: Option<Credentials> = cache::load(self.store, &key)?;
-        let usable = cached.filter(|c| c.usable(self.margin, now));
-        tracing::debug!(identity = %identity.name, hit = usable.is_some(), "credential cache");
-        Ok(usable)
+    /// The MFA code for an `aws/user` identity, when given on the command line.
+    pub fn with_mfa_code(mut self, code: Option<String>) -> Self {
+        self.mfa_code = code;
+        self
     }
 
     /// Credentials for `identity`: cached, or fetched (and stored) when too close to expiry.
@@ -89,61 +65,197 @@ impl<'a> Resolver<'a> {
         identity: &Identity,
         policy: LoginPolicy,
     ) -> Result<Credentials, ProviderError> {
-        let now = SystemTime::now();
-        if let Some(credentials) = self.cached(identity, now)? {
-            return Ok(credentials);
-        }
-        sdk::runtime()
-            .map_err(ProviderError::Runtime)?
-            .block_on(self.fetch(identity, policy, now))
+        let plan = Plan::new(self.config, identity, &self.ambient);
+        self.obtain(&plan, plan.keys.len() - 1, policy, self.margin)
     }
 
-    async fn fetch(
+    /// The credentials stored for `identity`, however old, with no network access.
+    pub fn stored(&self, identity: &Identity) -> Result<Option<Credentials>, ProviderError> {
+        let plan = Plan::new(self.config, identity, &self.ambient);
+        Ok(cache::load(self.store, &key(&plan, plan.keys.len() - 1))?)
+    }
+
+    /// Delete the cached credentials of every link of the identity's chain.
+    pub fn forget(&self, identity: &Identity) -> Result<(), ProviderError> {
+        let plan = Plan::new(self.config, identity, &self.ambient);
+        for index in 0..plan.keys.len() {
+            self.store.delete(&key(&plan, index))?;
+        }
+        Ok(())
+    }
+
+    fn load(&self, key: &EntryKey, margin: Duration) -> Result<Option<Credentials>, ProviderError> {
+        let cached: Option<Credentials> = cache::load(self.store, key)?;
+        let usable = cached.filter(|c| c.usable(margin, SystemTime::now()));
+        tracing::debug!(entry = %key, hit = usable.is_some(), "credential cache");
+        Ok(usable)
+    }
+
+    /// Link `index` of the plan, from the store or fetched under its lock.
+    fn obtain(
         &self,
-        identity: &Identity,
+        plan: &Plan<'_>,
+        index: usize,
         policy: LoginPolicy,
-        now: SystemTime,
+        margin: Duration,
     ) -> Result<Credentials, ProviderError> {
-        let target = self.permission_set(identity);
-        let clients = Clients::new(
-            &target.provider.region,
-            target.provider.endpoint_url.as_deref(),
-        )
-        .await;
-        let session = SsoSession::new(target.provider, self.store);
+        let key = key(plan, index);
+        if let Some(credentials) = self.load(&key, margin)? {
+            return Ok(credentials);
+        }
+        let _lock = self.lock(&key)?;
+        if let Some(credentials) = self.load(&key, margin)? {
+            tracing::debug!(entry = %key, "fetched by another process meanwhile");
+            return Ok(credentials);
+        }
+        let fresh = match index {
+            0 => self.fetch_source(plan, policy)?,
+            _ => {
+                let parent = self.obtain(plan, index - 1, policy, LINK_MARGIN)?;
+                let hop = &plan.hops[index - 1];
+                tracing::info!(identity = hop.identity, "assuming role");
+                self.block_on(async {
+                    let clients = Clients::new(plan.region, plan.endpoint_url).await?;
+                    sts::assume_role(&clients, &parent, hop).await
+                })?
+            }
+        };
+        cache::save(self.store, &key, &fresh)?;
+        Ok(fresh)
+    }
+
+    /// The per-entry lock file, in the cache directory.
+    fn lock(&self, key: &EntryKey) -> Result<FileLock, ProviderError> {
+        let dir = paths::cache_subdir("locks").map_err(ProviderError::CacheDir)?;
+        let path = dir.join(format!("{}.lock", paths::file_name_for(&key.to_string())));
+        Ok(FileLock::exclusive(&path, LOCK_TIMEOUT)?)
+    }
+
+    fn block_on<T>(
+        &self,
+        future: impl Future<Output = Result<T, ProviderError>>,
+    ) -> Result<T, ProviderError> {
+        if self.runtime.get().is_none() {
+            let runtime = sdk::runtime().map_err(ProviderError::Runtime)?;
+            let _ = self.runtime.set(runtime);
+        }
+        self.runtime.get().expect("just set").block_on(future)
+    }
+
+    fn fetch_source(
+        &self,
+        plan: &Plan<'_>,
+        policy: LoginPolicy,
+    ) -> Result<Credentials, ProviderError> {
+        match &plan.source {
+            Source::PermissionSet {
+                provider,
+                permission_set,
+                account,
+            } => self.block_on(self.permission_set(provider, permission_set, account, policy)),
+            Source::WebIdentity { provider, role } => {
+                let token =
+                    github_oidc::fetch_token(&GithubEnv::from_process(), &provider.audience)?;
+                self.block_on(async {
+                    let clients = Clients::new(plan.region, plan.endpoint_url).await?;
+                    sts::assume_role_with_web_identity(&clients, &token, role).await
+                })
+            }
+            Source::User {
+                identity,
+                keys_id,
+                mfa_arn,
+                duration,
+            } => {
+                let keys: AccessKeys = cache::load(
+                    self.store,
+                    &EntryKey::new(Namespace::UserKeys, keys_id.clone()),
+                )?
+                .ok_or_else(|| ProviderError::UserKeysMissing {
+                    identity: (*identity).to_owned(),
+                })?;
+                let code = match mfa_arn {
+                    Some(arn) => Some(self.mfa_code(identity, arn)?),
+                    None => None,
+                };
+                let mfa = mfa_arn.zip(code.as_ref().map(|c| c.expose().as_str()));
+                self.block_on(async {
+                    let clients = Clients::new(plan.region, plan.endpoint_url).await?;
+                    sts::get_session_token(&clients, &keys, mfa, *duration).await
+                })
+            }
+            Source::Process { command } => Ok(process::run(command)?),
+        }
+    }
+
+    /// The MFA code: given with `--mfa-code`, or typed at the terminal.
+    fn mfa_code(&self, identity: &str, mfa_arn: &str) -> Result<Secret<String>, ProviderError> {
+        if let Some(code) = &self.mfa_code {
+            return Ok(Secret::new(code.clone()));
+        }
+        let required = || ProviderError::MfaCodeRequired {
+            identity: identity.to_owned(),
+            mfa_arn: mfa_arn.to_owned(),
+        };
+        if !std::io::stdin().is_terminal() {
+            return Err(required());
+        }
+        eprint!("MFA code for {mfa_arn}: ");
+        let _ = std::io::stderr().flush();
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|_| required())?;
+        let code = line.trim().to_owned();
+        if code.is_empty() {
+            Err(required())
+        } else {
+            Ok(Secret::new(code))
+        }
+    }
+
+    /// SSO: a session token (refreshed or from a login, as `policy` allows), the account id,
+    /// then GetRoleCredentials.
+    async fn permission_set(
+        &self,
+        provider: &IdentityCenter,
+        permission_set: &str,
+        account: &AccountRef,
+        policy: LoginPolicy,
+    ) -> Result<Credentials, ProviderError> {
+        let now = SystemTime::now();
+        let clients = Clients::new(&provider.region, provider.endpoint_url.as_deref()).await?;
+        let session = SsoSession::new(provider, self.store);
         let portal = Portal::new(clients.sso_portal());
         let mut token = session.access_token(&clients, policy, now).await?;
-        let (account_id, label) = match target.account {
+        let (account_id, label) = match account {
             AccountRef::Id(id) => (id.to_string(), id.to_string()),
             AccountRef::Name(name) => (self.account_id(&portal, &token, name).await?, name.clone()),
         };
-        let fetched = match portal
-            .role_credentials(&token, &account_id, &label, target.permission_set)
+        match portal
+            .role_credentials(&token, &account_id, &label, permission_set)
             .await
         {
             // The portal refused a token we believed valid (revoked, or a clock that runs
             // behind): renew the session once and try again.
-            Err(ProviderError::Upstream(error))
-                if error.code() == Some(crate::provider::sso::UNAUTHORIZED) =>
-            {
+            Err(ProviderError::Upstream(error)) if error.code() == Some(UNAUTHORIZED) => {
                 tracing::info!("the SSO portal rejected the cached session; renewing it");
                 session.invalidate_access_token()?;
                 token = session.access_token(&clients, policy, now).await?;
                 portal
-                    .role_credentials(&token, &account_id, &label, target.permission_set)
-                    .await?
+                    .role_credentials(&token, &account_id, &label, permission_set)
+                    .await
             }
-            other => other?,
-        };
-        cache::save(self.store, &Self::credentials_key(&target), &fetched)?;
-        Ok(fetched)
+            other => other,
+        }
     }
 
     /// An account's id from the static `accounts:` map, or else from the portal's list.
     async fn account_id(
         &self,
         portal: &Portal,
-        token: &crate::secret::Secret<String>,
+        token: &Secret<String>,
         name: &str,
     ) -> Result<String, ProviderError> {
         if let Some(id) = self.config.accounts.get(name) {
@@ -158,4 +270,8 @@ impl<'a> Resolver<'a> {
                 visible: visible.into_keys().collect(),
             })
     }
+}
+
+fn key(plan: &Plan<'_>, index: usize) -> EntryKey {
+    EntryKey::new(Namespace::RoleCredentials, plan.keys[index].clone())
 }

@@ -2,8 +2,11 @@
 //! environment (`exec`), or as a caller-identity report (`whoami`). Output never calls a
 //! provider; it receives credentials that were already resolved.
 
+pub mod aws_config;
+pub mod credential_process;
 pub mod env;
 pub mod exec;
+pub mod list;
 mod vars;
 
-pub use vars::credential_vars;
+pub use vars::{EnvVar, credential_vars};

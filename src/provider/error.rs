@@ -37,7 +37,28 @@ pub enum ProviderError {
     Upstream(#[from] UpstreamError),
 
     #[error(transparent)]
+    Process(#[from] crate::provider::process::ProcessError),
+
+    #[error("no access keys are stored for IAM user identity `{identity}`")]
+    UserKeysMissing { identity: String },
+
+    #[error("identity `{identity}` needs an MFA code for `{mfa_arn}`")]
+    MfaCodeRequired { identity: String, mfa_arn: String },
+
+    #[error(transparent)]
     Store(#[from] StoreError),
+
+    #[error("could not write to the cache directory")]
+    CacheDir(#[source] std::io::Error),
+
+    #[error(transparent)]
+    Lock(#[from] crate::store::LockError),
+
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+
+    #[error(transparent)]
+    Github(#[from] crate::provider::github_oidc::GithubOidcError),
 
     #[error("could not start the async runtime")]
     Runtime(#[source] std::io::Error),

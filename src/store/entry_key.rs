@@ -15,6 +15,8 @@ pub enum Namespace {
     SsoClient,
     /// STS credentials for one identity.
     RoleCredentials,
+    /// An IAM user's long-lived access keys, entered with `atmos-auth configure`.
+    UserKeys,
 }
 
 impl Namespace {
@@ -23,6 +25,7 @@ impl Namespace {
             Self::SsoSession => "sso-session",
             Self::SsoClient => "sso-client",
             Self::RoleCredentials => "role-credentials",
+            Self::UserKeys => "user-keys",
         }
     }
 
@@ -31,6 +34,7 @@ impl Namespace {
             Self::SsoSession => "SSO token",
             Self::SsoClient => "SSO client registration",
             Self::RoleCredentials => "AWS role credentials",
+            Self::UserKeys => "IAM user access keys",
         }
     }
 }

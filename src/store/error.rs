@@ -8,9 +8,14 @@
 //! is kept (see [`BackendError`]).
 
 use std::fmt;
+use std::io;
+use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{EntryKey, KEYRING_TIMEOUT_ENV, KEYRING_TYPE_ENV, StoreKind};
+use super::{
+    Damage, EntryKey, Exposure, KEYRING_PASSWORD_ENV, KEYRING_TIMEOUT_ENV, KEYRING_TYPE_ENV,
+    LockError, LockMode, PasswordProblem, StoreKind,
+};
 
 /// The operation that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +118,48 @@ pub enum StoreError {
         #[source]
         source: BackendError,
     },
+
+    /// The `file` store was opened without a password: none in the environment and no terminal
+    /// to ask on, or `CredentialStore::open` was used instead of `open_file`.
+    #[error("credential store `file` needs a password")]
+    PasswordRequired,
+
+    /// The `file` store's password is unusable (too short, not UTF-8, confirmation differs).
+    #[error("the password for credential store `file` {problem}")]
+    InvalidPassword { problem: PasswordProblem },
+
+    /// The password does not open the existing file. The file is left as it was.
+    #[error("wrong password for credential store `file` at `{}`", path.display())]
+    WrongPassword { path: PathBuf },
+
+    /// The file cannot be read as a credential file. It is left as it was.
+    #[error("credential store file `{}` is unreadable: {damage}", path.display())]
+    Corrupt { path: PathBuf, damage: Damage },
+
+    /// The file or its directory could be changed or swapped by someone else.
+    #[error("credential store `file` refuses `{}`: {exposure}", path.display())]
+    Insecure { path: PathBuf, exposure: Exposure },
+
+    /// The lock beside the file could not be taken in time, or at all.
+    #[error("credential store `file` could not take its lock to {op}")]
+    Lock {
+        op: StoreOp,
+        #[source]
+        source: LockError,
+    },
+
+    /// Reading, writing or creating the file or its directory failed.
+    #[error("credential store `file` failed to {what} `{}`", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    /// No home directory, so no default place for the file.
+    #[error("there is no user data directory to keep credential store `file` in")]
+    NoDataDir,
 }
 
 impl StoreError {
@@ -128,6 +175,14 @@ impl StoreError {
             | Self::EmptyValue { kind, .. }
             | Self::WorkerLost { kind, .. }
             | Self::Backend { kind, .. } => *kind,
+            Self::PasswordRequired
+            | Self::InvalidPassword { .. }
+            | Self::WrongPassword { .. }
+            | Self::Corrupt { .. }
+            | Self::Insecure { .. }
+            | Self::Lock { .. }
+            | Self::Io { .. }
+            | Self::NoDataDir => StoreKind::File,
         }
     }
 
@@ -180,6 +235,45 @@ impl StoreError {
                 "the item for `{key}` was not written by atmos-auth: delete it and log in again"
             )),
             Self::EmptyValue { .. } => None,
+            Self::PasswordRequired => Some(format!(
+                "set {KEYRING_PASSWORD_ENV}, or run atmos-auth in a terminal to be asked for it"
+            )),
+            Self::InvalidPassword { .. } => None,
+            Self::WrongPassword { path } => Some(format!(
+                "check {KEYRING_PASSWORD_ENV} or what you typed; if the password is lost, delete `{}` \
+         and log in again",
+                path.display()
+            )),
+            Self::Corrupt { path, .. } => Some(format!(
+                "atmos-auth left `{}` as it was: move it aside and log in again",
+                path.display()
+            )),
+            Self::Insecure {
+                path,
+                exposure: Exposure::Writable { .. },
+            } => Some(format!("run `chmod go-w {}`", path.display())),
+            Self::Insecure {
+                exposure: Exposure::Owner { .. },
+                ..
+            } => Some(
+                "use a credential file in a directory of your own (`auth.keyring.spec.path`)"
+                    .to_owned(),
+            ),
+            Self::Lock {
+                source: LockError::TimedOut { mode, .. },
+                ..
+            } => Some(format!(
+                "another atmos-auth process is {} the credential file: wait for it, or raise \
+         {KEYRING_TIMEOUT_ENV}",
+                match mode {
+                    LockMode::Shared => "writing",
+                    LockMode::Exclusive => "using",
+                }
+            )),
+            Self::Lock { .. } | Self::Io { .. } => None,
+            Self::NoDataDir => Some(
+                "set `auth.keyring.spec.path` to where the credential file should be".to_owned(),
+            ),
         }
     }
 }

@@ -18,14 +18,18 @@ pub enum StoreKind {
     Keyutils,
     /// A process-local map, for tests. Nothing outlives the process.
     Memory,
+    /// One password-encrypted file, for hosts without a usable keyring (headless Linux,
+    /// containers, WSL).
+    File,
 }
 
 impl StoreKind {
-    pub const ALL: [StoreKind; 4] = [
+    pub const ALL: [StoreKind; 5] = [
         Self::System,
         Self::SecretService,
         Self::Keyutils,
         Self::Memory,
+        Self::File,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +38,7 @@ impl StoreKind {
             Self::SecretService => "secret-service",
             Self::Keyutils => "keyutils",
             Self::Memory => "memory",
+            Self::File => "file",
         }
     }
 }
@@ -60,7 +65,7 @@ impl FromStr for StoreKind {
 /// A store name that is not one of [`StoreKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown credential store `{input}`: expected one of `system`, `secret-service`, `keyutils`, `memory`"
+    "unknown credential store `{input}`: expected one of `system`, `secret-service`, `keyutils`, `memory`, `file`"
 )]
 pub struct ParseStoreKindError {
     pub input: String,

@@ -14,27 +14,46 @@
 //! - `keyring.rs`: the keyring-backed stores, on a worker thread with a timeout.
 //! - `keyutils.rs`: which kernel keyrings the `keyutils` store uses, and why.
 //! - `memory.rs`: the process-local `memory` store, for tests.
+//! - `file.rs`: the encrypted `file` store; `file_format.rs` its bytes and crypto;
+//!   `password.rs` where its password comes from.
+//! - `lock.rs`: [`FileLock`], a cross-process lock with a deadline; `atomic.rs`: [`write_atomic`]
+//!   and private files and directories. Both are for any module that needs them.
 
+mod atomic;
 mod entry_key;
 mod error;
+mod file;
+mod file_format;
+#[cfg(all(test, unix))]
+mod file_tests;
 mod keyring;
 #[cfg(target_os = "linux")]
 mod keyutils;
 mod kind;
+mod lock;
 mod memory;
+mod password;
 #[cfg(test)]
 mod tests;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use atomic::{PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, create_private_dir, write_atomic};
 pub use entry_key::{EntryKey, Namespace};
 pub use error::{BackendError, StoreError, StoreOp};
+pub use file::{DEFAULT_FILE_NAME, Exposure, default_file_path};
+pub use file_format::{Damage, KdfParams};
 pub use kind::{ParseStoreKindError, StoreKind};
+pub use lock::{FileLock, LockError, LockMode};
+pub use password::{KEYRING_PASSWORD_ENV, MIN_PASSWORD_CHARS, PasswordProblem, read_file_password};
 
+use self::file::FileStore;
 use self::keyring::KeyringStore;
 use crate::secret::Secret;
 
-/// Environment variable naming the store kind (`system`, `secret-service`, `keyutils`, `memory`).
+/// Environment variable naming the store kind (`system`, `secret-service`, `keyutils`, `memory`,
+/// `file`).
 pub const KEYRING_TYPE_ENV: &str = "ATMOS_KEYRING_TYPE";
 /// Environment variable overriding the per-operation timeout.
 pub const KEYRING_TIMEOUT_ENV: &str = "ATMOS_KEYRING_TIMEOUT";
@@ -53,20 +72,75 @@ pub struct CredentialStore {
 enum Backend {
     Memory,
     Keyring(KeyringStore),
+    File(FileStore),
 }
 
 impl CredentialStore {
     /// Opens a store. `timeout` bounds each later operation, including the first connection.
+    ///
+    /// The `file` store needs a path and a password: open it with [`CredentialStore::open_file`].
+    /// Here it fails with [`StoreError::PasswordRequired`].
     pub fn open(kind: StoreKind, timeout: Duration) -> Result<Self, StoreError> {
         let backend = match kind {
             StoreKind::Memory => Backend::Memory,
+            StoreKind::File => return Err(StoreError::PasswordRequired),
             _ => Backend::Keyring(KeyringStore::open(kind, timeout)?),
         };
         Ok(Self { kind, backend })
     }
 
+    /// Opens the `file` store at `path` (usually [`default_file_path`]) with `password` (usually
+    /// from [`read_file_password`]). `timeout` bounds each wait for the file's lock.
+    ///
+    /// If the file exists it is read once here, so a wrong password
+    /// ([`StoreError::WrongPassword`]) or a damaged file ([`StoreError::Corrupt`]) is reported
+    /// now. This derives the key (Argon2id, about 150 ms in a release build). A missing file is
+    /// created, with its directory, by the first `save`.
+    pub fn open_file(
+        path: impl Into<PathBuf>,
+        password: Secret<String>,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        Self::open_file_with_kdf(path, password, timeout, KdfParams::DEFAULT)
+    }
+
+    /// [`CredentialStore::open_file`] with a cheap key derivation, so tests stay fast.
+    #[cfg(test)]
+    pub(crate) fn open_file_for_test(
+        path: impl Into<PathBuf>,
+        password: Secret<String>,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        const CHEAP: KdfParams = KdfParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        Self::open_file_with_kdf(path, password, timeout, CHEAP)
+    }
+
+    fn open_file_with_kdf(
+        path: impl Into<PathBuf>,
+        password: Secret<String>,
+        timeout: Duration,
+        kdf: KdfParams,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            kind: StoreKind::File,
+            backend: Backend::File(FileStore::open(path.into(), password, timeout, kdf)?),
+        })
+    }
+
     pub fn kind(&self) -> StoreKind {
         self.kind
+    }
+
+    /// The file behind a `file` store; `None` for the others.
+    pub fn file_path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::File(store) => Some(store.path()),
+            _ => None,
+        }
     }
 
     /// The value saved under `key`, or `None` if there is none.
@@ -74,6 +148,7 @@ impl CredentialStore {
         match &self.backend {
             Backend::Memory => Ok(memory::load(key)),
             Backend::Keyring(store) => store.load(key),
+            Backend::File(store) => store.load(key),
         }
     }
 
@@ -91,6 +166,7 @@ impl CredentialStore {
                 Ok(())
             }
             Backend::Keyring(store) => store.save(key, value),
+            Backend::File(store) => store.save(key, value),
         }
     }
 
@@ -102,6 +178,7 @@ impl CredentialStore {
                 Ok(())
             }
             Backend::Keyring(store) => store.delete(key),
+            Backend::File(store) => store.delete(key),
         }
     }
 }

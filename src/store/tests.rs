@@ -91,7 +91,7 @@ fn store_kinds_parse_and_display() {
     assert_eq!("secret-service".parse(), Ok(StoreKind::SecretService));
     assert_eq!(
         "kwallet".parse::<StoreKind>().unwrap_err().to_string(),
-        "unknown credential store `kwallet`: expected one of `system`, `secret-service`, `keyutils`, `memory`"
+        "unknown credential store `kwallet`: expected one of `system`, `secret-service`, `keyutils`, `memory`, `file`"
     );
 }
 

@@ -13,6 +13,7 @@ mod call;
 mod control;
 mod device_page;
 mod fault;
+mod federation;
 mod jwt;
 mod ledger;
 mod login;

@@ -16,6 +16,7 @@ pub enum Op {
     AssumeRole,
     AssumeRoleWithWebIdentity,
     GetSessionToken,
+    GetSigninToken,
 }
 
 /// The three services share one base URL; each has its own error format.
@@ -30,7 +31,7 @@ pub enum Service {
 }
 
 impl Op {
-    pub const ALL: [Op; 11] = [
+    pub const ALL: [Op; 12] = [
         Op::RegisterClient,
         Op::StartDeviceAuthorization,
         Op::CreateToken,
@@ -42,14 +43,17 @@ impl Op {
         Op::AssumeRole,
         Op::AssumeRoleWithWebIdentity,
         Op::GetSessionToken,
+        Op::GetSigninToken,
     ];
 
     pub fn service(self) -> Service {
         match self {
             Op::RegisterClient | Op::StartDeviceAuthorization | Op::CreateToken => Service::Oidc,
-            Op::ListAccounts | Op::ListAccountRoles | Op::GetRoleCredentials | Op::Logout => {
-                Service::Portal
-            }
+            Op::ListAccounts
+            | Op::ListAccountRoles
+            | Op::GetRoleCredentials
+            | Op::Logout
+            | Op::GetSigninToken => Service::Portal,
             Op::GetCallerIdentity
             | Op::AssumeRole
             | Op::AssumeRoleWithWebIdentity
@@ -68,6 +72,7 @@ impl Op {
             ("GET", "/assignment/roles") => Op::ListAccountRoles,
             ("GET", "/federation/credentials") => Op::GetRoleCredentials,
             ("POST", "/logout") => Op::Logout,
+            ("GET", "/federation") => Op::GetSigninToken,
             _ => return None,
         })
     }
@@ -95,6 +100,7 @@ impl Op {
             Op::AssumeRole => "AssumeRole",
             Op::AssumeRoleWithWebIdentity => "AssumeRoleWithWebIdentity",
             Op::GetSessionToken => "GetSessionToken",
+            Op::GetSigninToken => "getSigninToken",
         }
     }
 }

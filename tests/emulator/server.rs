@@ -10,7 +10,7 @@ use super::ledger::RecordedCall;
 use super::op::Op;
 use super::reply::Reply;
 use super::world::{World, lock};
-use super::{control, device_page, oidc, portal, sts, wire_error};
+use super::{control, device_page, federation, oidc, portal, sts, wire_error};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -94,6 +94,7 @@ fn dispatch(world: &mut World, op: Op, call: &Call) -> Reply {
         Op::AssumeRole => sts::assume_role,
         Op::AssumeRoleWithWebIdentity => sts::assume_role_with_web_identity,
         Op::GetSessionToken => sts::get_session_token,
+        Op::GetSigninToken => federation::get_signin_token,
     };
     handler(world, call)
 }

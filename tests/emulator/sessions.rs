@@ -18,10 +18,12 @@ pub struct Identity {
     pub is_role: bool,
 }
 
-/// What STS remembers about a key. Signatures are not verified, so the secret key is not kept.
+/// What STS remembers about a key. Signatures are not verified; the secret key is kept only for
+/// the federation endpoint, which receives it in the clear.
 #[derive(Clone)]
 pub struct Session {
     pub identity: Identity,
+    pub secret_access_key: String,
     /// `None` for a long-term IAM user key.
     pub session_token: Option<String>,
     /// Epoch seconds; `None` for a long-term key.
@@ -55,6 +57,7 @@ impl Sessions {
                         user_id: super::mint::stable_id("AIDAEMULATOR", &user.name, 21),
                         is_role: false,
                     },
+                    secret_access_key: user.secret_access_key.clone(),
                     session_token: None,
                     expires_at: None,
                 };
@@ -73,6 +76,7 @@ impl Sessions {
         };
         let session = Session {
             identity,
+            secret_access_key: issued.secret_access_key.clone(),
             session_token: Some(issued.session_token.clone()),
             expires_at: Some(expires_at),
         };

@@ -50,6 +50,37 @@ impl Portal {
         }
     }
 
+    /// Every permission set the user holds in `account_id`, following every page.
+    pub async fn roles(
+        &self,
+        token: &Secret<String>,
+        account_id: &str,
+    ) -> Result<Vec<String>, ProviderError> {
+        let mut roles = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_account_roles()
+                .access_token(token.expose())
+                .account_id(account_id)
+                .set_next_token(next_token.take())
+                .send()
+                .await
+                .map_err(|e| UpstreamError::from_sdk("ListAccountRoles", e))?;
+            roles.extend(
+                out.role_list
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|role| role.role_name),
+            );
+            match out.next_token.filter(|t| !t.is_empty()) {
+                Some(token) => next_token = Some(token),
+                None => return Ok(roles),
+            }
+        }
+    }
+
     /// GetRoleCredentials for a permission set in an account.
     pub async fn role_credentials(
         &self,

@@ -1,0 +1,103 @@
+//! `atmos-auth aws-config`: the generated AWS shared config, on stdout or atomically into a file;
+//! and the copy `exec` points `AWS_CONFIG_FILE` at.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::region_of;
+use crate::config::Config;
+use crate::error::{Error, exit};
+use crate::output::aws_config::{self, Entry, Source};
+use crate::paths;
+use crate::store::{PRIVATE_FILE_MODE, write_atomic};
+
+/// The file's text for `config`.
+fn render(config: &Config) -> Result<String, Error> {
+    let program = std::env::current_exe().map_err(|source| Error::Write {
+        path: "the atmos-auth executable path".into(),
+        source,
+    })?;
+    let source = Source {
+        program: &program,
+        config_root: &config.root,
+        profile: config.profile.as_deref(),
+    };
+    let entries: Vec<Entry<'_>> = config
+        .auth
+        .identities
+        .values()
+        .map(|identity| Entry {
+            name: &identity.name,
+            region: region_of(config, identity),
+        })
+        .collect();
+    let user_config = user_aws_config().and_then(|path| std::fs::read_to_string(path).ok());
+    Ok(aws_config::render(
+        &source,
+        &entries,
+        user_config.as_deref(),
+    ))
+}
+
+/// The user's own AWS config, as the SDKs locate it (never our generated file).
+fn user_aws_config() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("AWS_CONFIG_FILE").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        let ours = paths::cache_dir()
+            .ok()
+            .is_some_and(|cache| path.starts_with(cache));
+        return (!ours).then_some(path);
+    }
+    directories::BaseDirs::new().map(|dirs| dirs.home_dir().join(".aws").join("config"))
+}
+
+pub fn run(config: &Config, output: Option<&Path>) -> Result<i32, Error> {
+    let text = render(config)?;
+    match output {
+        Some(path) => write_if_changed(path, &text)?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            if let Err(error) = stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+                && error.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return Err(Error::Write {
+                    path: "stdout".into(),
+                    source: error,
+                });
+            }
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+/// Generate the config for `exec` into the cache (one file per config root and profile) and
+/// return its path.
+pub fn generate_for_exec(config: &Config) -> Result<PathBuf, Error> {
+    let text = render(config)?;
+    let dir = paths::cache_subdir("aws-config").map_err(|source| Error::Write {
+        path: "the cache directory".into(),
+        source,
+    })?;
+    let key = format!(
+        "{}|{}",
+        config.root.display(),
+        config.profile.as_deref().unwrap_or("")
+    );
+    let path = dir.join(format!("{}.ini", paths::file_name_for(&key)));
+    write_if_changed(&path, &text)?;
+    Ok(path)
+}
+
+/// Replace `path` with `text` atomically, leaving it untouched when it already holds exactly
+/// that: readers never see a partial file, and regeneration is idempotent.
+fn write_if_changed(path: &Path, text: &str) -> Result<(), Error> {
+    if std::fs::read_to_string(path).is_ok_and(|current| current == text) {
+        return Ok(());
+    }
+    write_atomic(path, text.as_bytes(), PRIVATE_FILE_MODE).map_err(|source| Error::Write {
+        path: path.display().to_string(),
+        source,
+    })
+}

@@ -1,0 +1,34 @@
+//! `atmos-auth credential-process`: credentials in the AWS `credential_process` format, for SDKs
+//! that read them through a profile. Called once per Terraform provider, often many at once:
+//! the cached path does no network work, and concurrent misses make one upstream call.
+
+use std::io::{IsTerminal, Write};
+
+use super::{Context, browser_policy};
+use crate::error::{Error, exit};
+use crate::output::credential_process;
+use crate::provider::sso::LoginPolicy;
+
+pub fn run(context: &Context, identity: Option<&str>) -> Result<i32, Error> {
+    let identity = context.identity(identity)?;
+    // An SDK runs us with its own stdin: a browser login only makes sense when a person is at
+    // that terminal.
+    let policy = if std::io::stdin().is_terminal() {
+        LoginPolicy::Interactive(browser_policy(false))
+    } else {
+        LoginPolicy::Never
+    };
+    let credentials = context.resolver().resolve(identity, policy)?;
+    let text = credential_process::render(&credentials);
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: "stdout".into(),
+            source: error,
+        }),
+        _ => Ok(exit::SUCCESS),
+    }
+}

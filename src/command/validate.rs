@@ -1,0 +1,55 @@
+//! `atmos-auth validate`: load and check profiles with no network access and no credential
+//! store, for pre-commit hooks and CI on a profiles repository.
+
+use crate::cli::Global;
+use crate::config::{self, ConfigError};
+use crate::error::{Error, exit};
+
+/// Check the selected profile, or with `all` every profile under the config root. Every
+/// problem of every profile is reported before the exit code says whether there were any.
+pub fn run(global: &Global, all: bool) -> Result<i32, Error> {
+    if !all {
+        let config = config::load(&global.load_options())?;
+        report_clean(config.profile.as_deref(), &config);
+        return Ok(exit::SUCCESS);
+    }
+    let options = global.load_options();
+    let root = config::find_root(&options).ok_or(ConfigError::NoRoot { cwd: options.cwd })?;
+    let profiles = config::available_profiles(&root);
+    if profiles.is_empty() {
+        return Err(ConfigError::NoConfig { root }.into());
+    }
+    let mut failed = 0;
+    for profile in &profiles {
+        let mut options = global.load_options();
+        options.profile = Some(profile.clone());
+        options.config_dir = Some(root.clone());
+        match config::load(&options) {
+            Ok(config) => report_clean(Some(profile), &config),
+            Err(error) => {
+                failed += 1;
+                eprintln!("error: profile `{profile}`: {error}");
+            }
+        }
+    }
+    if failed > 0 {
+        eprintln!("{failed} of {} profiles have problems", profiles.len());
+        return Ok(exit::USAGE);
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn report_clean(profile: Option<&str>, config: &config::Config) {
+    println!(
+        "ok: profile `{}`: {} providers, {} identities ({})",
+        profile.unwrap_or("(none)"),
+        config.auth.providers.len(),
+        config.auth.identities.len(),
+        config
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}

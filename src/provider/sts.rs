@@ -1,0 +1,103 @@
+//! STS exchanges: AssumeRole (role chains), AssumeRoleWithWebIdentity (GitHub Actions OIDC) and
+//! GetSessionToken (IAM users, with MFA).
+
+use aws_sdk_sts::types::Credentials as StsCredentials;
+
+use crate::credentials::{AccessKeys, Credentials};
+use crate::identity::RoleRequest;
+use crate::provider::ProviderError;
+use crate::sdk::Clients;
+use crate::secret::Secret;
+use crate::upstream::UpstreamError;
+
+/// AssumeRole with `parent`'s credentials.
+pub async fn assume_role(
+    clients: &Clients,
+    parent: &Credentials,
+    request: &RoleRequest<'_>,
+) -> Result<Credentials, ProviderError> {
+    let out = clients
+        .sts(parent.to_sdk())
+        .assume_role()
+        .role_arn(request.role_arn)
+        .role_session_name(&request.session_name)
+        .set_external_id(request.external_id.map(str::to_owned))
+        .duration_seconds(duration_secs(request))
+        .send()
+        .await
+        .map_err(|e| UpstreamError::from_sdk("AssumeRole", e))?;
+    convert("AssumeRole", out.credentials, account_of(request.role_arn))
+}
+
+/// AssumeRoleWithWebIdentity: an unsigned call that trades an OIDC token for role credentials.
+pub async fn assume_role_with_web_identity(
+    clients: &Clients,
+    token: &Secret<String>,
+    request: &RoleRequest<'_>,
+) -> Result<Credentials, ProviderError> {
+    let out = clients
+        .sts_unsigned()
+        .assume_role_with_web_identity()
+        .role_arn(request.role_arn)
+        .role_session_name(&request.session_name)
+        .web_identity_token(token.expose())
+        .duration_seconds(duration_secs(request))
+        .send()
+        .await
+        .map_err(|e| UpstreamError::from_sdk("AssumeRoleWithWebIdentity", e))?;
+    convert(
+        "AssumeRoleWithWebIdentity",
+        out.credentials,
+        account_of(request.role_arn),
+    )
+}
+
+/// GetSessionToken with an IAM user's long-lived keys, with an MFA device and code if given.
+pub async fn get_session_token(
+    clients: &Clients,
+    keys: &AccessKeys,
+    mfa: Option<(&str, &str)>,
+    duration: std::time::Duration,
+) -> Result<Credentials, ProviderError> {
+    let out = clients
+        .sts(keys.to_sdk())
+        .get_session_token()
+        .duration_seconds(i32::try_from(duration.as_secs()).unwrap_or(i32::MAX))
+        .set_serial_number(mfa.map(|(serial, _)| serial.to_owned()))
+        .set_token_code(mfa.map(|(_, code)| code.to_owned()))
+        .send()
+        .await
+        .map_err(|e| UpstreamError::from_sdk("GetSessionToken", e))?;
+    convert("GetSessionToken", out.credentials, None)
+}
+
+fn duration_secs(request: &RoleRequest<'_>) -> i32 {
+    i32::try_from(request.duration.as_secs()).unwrap_or(3600)
+}
+
+/// The account id in a role ARN (`arn:aws:iam::ACCOUNT:role/NAME`).
+fn account_of(role_arn: &str) -> Option<String> {
+    role_arn
+        .split(':')
+        .nth(4)
+        .filter(|a| !a.is_empty())
+        .map(str::to_owned)
+}
+
+fn convert(
+    operation: &'static str,
+    credentials: Option<StsCredentials>,
+    account_id: Option<String>,
+) -> Result<Credentials, ProviderError> {
+    let credentials =
+        credentials.ok_or_else(|| UpstreamError::missing_field(operation, "Credentials"))?;
+    let expires_at = u64::try_from(credentials.expiration.secs())
+        .map_err(|_| UpstreamError::missing_field(operation, "Expiration"))?;
+    Ok(Credentials {
+        access_key_id: credentials.access_key_id,
+        secret_access_key: Secret::new(credentials.secret_access_key),
+        session_token: Secret::new(credentials.session_token),
+        expires_at,
+        account_id,
+    })
+}
