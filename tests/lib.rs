@@ -3,6 +3,7 @@
 
 mod emulator;
 mod harness;
+mod moto;
 mod tls_server;
 
 /// Configuration errors as users see them.
@@ -27,5 +28,7 @@ mod list_validate;
 mod login;
 /// Several accounts at once: credential-process, generated AWS config, console, completion.
 mod multi_account;
+/// Real Terraform runs across accounts.
+mod terraform;
 /// `whoami` against the emulator and against moto's STS.
 mod whoami;

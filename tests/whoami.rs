@@ -1,8 +1,5 @@
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
 use crate::harness::World;
+use crate::moto::Moto;
 
 #[test]
 fn whoami_reports_the_account_and_role() {
@@ -37,41 +34,15 @@ fn whoami_reports_the_account_and_role() {
     assert!(!out.stdout.contains(secret) && !json.to_string().contains(secret));
 }
 
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// moto's STS, an implementation independent of ours, answers the STS half of `whoami`.
 #[test]
 fn whoami_works_against_motos_sts() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let moto = Moto(
-        Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server is installed (see .ci/run)"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let moto = Moto::start();
     let world = World::new();
     world.login();
     let out = world
         .cmd(&["whoami", "dev", "--format", "json"])
-        .env("AWS_ENDPOINT_URL_STS", &format!("http://127.0.0.1:{port}"))
+        .env("AWS_ENDPOINT_URL_STS", &moto.url())
         .run()
         .success();
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
