@@ -289,3 +289,72 @@ fn persistent_upstream_failures_are_one_clear_line() {
         "four attempts"
     );
 }
+
+#[test]
+fn identity_false_means_no_identity() {
+    let world = World::new();
+    world.login();
+    let out = world
+        .cmd(&["env"])
+        .env("ATMOS_IDENTITY", "false")
+        .run()
+        .success();
+    assert_eq!(out.stdout, "");
+    let out = world
+        .run(&[
+            "exec",
+            "--identity=false",
+            "--",
+            "sh",
+            "-c",
+            r#"echo "key=${AWS_ACCESS_KEY_ID-unset} config=${AWS_CONFIG_FILE:+set}""#,
+        ])
+        .success();
+    assert_eq!(out.stdout, "key=unset config=set\n");
+    world
+        .run(&["whoami", "--identity=false"])
+        .code(2)
+        .stderr_has("needs an identity");
+    assert_eq!(world.emulator.calls(Op::GetRoleCredentials), 0);
+}
+
+#[test]
+fn the_identity_flag_picks_the_identity_when_none_is_named() {
+    let world = World::new();
+    world.login();
+    let vars = world
+        .run(&[
+            "env",
+            "--identity",
+            "plat-prod/terraform",
+            "--format",
+            "json",
+        ])
+        .success()
+        .json_vars();
+    assert!(vars["AWS_ACCESS_KEY_ID"].as_str().is_some());
+    let request = world
+        .emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.op == Op::GetRoleCredentials)
+        .unwrap();
+    assert_eq!(request.account_id.as_deref(), Some("444444444444"));
+}
+
+#[test]
+fn several_defaults_fail_with_the_list_when_nobody_can_choose() {
+    let world = World::new();
+    world.write(
+        "repo/profiles/dev/atmos.yaml",
+        &crate::harness::DEV_PROFILE.replace(
+            "    plat-prod/terraform:\n      kind: aws/permission-set\n",
+            "    plat-prod/terraform:\n      kind: aws/permission-set\n      default: true\n",
+        ),
+    );
+    world
+        .run(&["env"])
+        .code(2)
+        .stderr_has("several identities are marked `default: true`: plat-dev/terraform, plat-prod/terraform")
+        .stderr_has("hint: name the identity to use");
+}
