@@ -49,7 +49,8 @@ fn list_shows_sessions_and_credentials_but_no_secret() {
         .find(|l| l.contains("plat-dev/terraform"))
         .unwrap();
     assert!(
-        row.contains("TerraformApplyAccess @ 222222222222") && row.contains("valid until"),
+        row.contains("TerraformApplyAccess @ plat-dev (222222222222)")
+            && row.contains("valid until"),
         "{row}"
     );
     let json: serde_json::Value =

@@ -41,8 +41,11 @@ echo "AWS_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID (expires $AWS_CREDENTIAL_EXPIRATION)"
 run "$bin" env core-audit/readonly --format json | sed -E 's/("AWS_(SECRET_ACCESS_KEY|SESSION_TOKEN)": ")[^"]+/\1<redacted by the sandbox script>/'
 if command -v aws >/dev/null; then
   run "$bin" exec plat-prod/terraform -- aws sts get-caller-identity --output table
+  # One command, several accounts: every identity is also an AWS profile inside `exec`.
+  run "$bin" exec plat-prod/terraform -- aws sts get-caller-identity --profile plat-dev/terraform --query Arn --output text
 else
   run "$bin" exec plat-prod/terraform -- sh -c 'echo "a child process holding credentials for account ${AWS_ACCESS_KEY_ID:+(key set)} in $AWS_REGION"'
 fi
+run "$bin" list
 echo
-echo "Sandbox finished: login, whoami, env and exec all worked against the local emulator."
+echo "Sandbox finished: login, whoami, env, exec and list all worked against the local emulator."

@@ -82,7 +82,13 @@ pub fn run(context: &Context, format: Format) -> Result<i32, Error> {
                 account,
             } => {
                 let account = match account {
-                    AccountRef::Id(id) => id.to_string(),
+                    // Names are resolved to ids at load; show the name again where the map has it.
+                    AccountRef::Id(id) => {
+                        match config.accounts.iter().find(|(_, known)| *known == id) {
+                            Some((name, _)) => format!("{name} ({id})"),
+                            None => id.to_string(),
+                        }
+                    }
                     AccountRef::Name(name) => name.clone(),
                 };
                 (
