@@ -33,3 +33,44 @@ pub fn save<T: Serialize>(
     let json = serde_json::to_string(value).expect("credential store entries always serialize");
     store.save(key, &Secret::new(json))
 }
+
+/// Property tests: whatever a store entry holds (another version's JSON, damage, garbage), loading
+/// it never panics and never fails: it reads as absent. Cases: 256 by default, `PROPTEST_CASES=N`.
+#[cfg(test)]
+mod props {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::credentials::Credentials;
+    use crate::store::{Namespace, StoreKind};
+
+    fn entry() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            // Near misses: the right shape with wrong types, missing or extra fields.
+            (any::<i64>(), "[ -~]{0,20}", any::<bool>()).prop_map(|(n, s, b)| format!(
+                "{{\"access_token\":{n},\"expires_at\":{},\"refresh_token\":{b},\"x\":1}}",
+                serde_json::json!(s)
+            )),
+            (any::<u64>(), "[ -~]{0,20}").prop_map(|(n, s)| format!(
+                "{{\"access_key_id\":{},\"secret_access_key\":\"k\",\"expires_at\":{n}",
+                serde_json::json!(s)
+            )),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn garbage_entries_load_as_absent(raw in entry()) {
+            prop_assume!(!raw.is_empty(), "the store refuses empty values");
+            let store = CredentialStore::open(StoreKind::Memory, Duration::from_secs(1)).unwrap();
+            let key = EntryKey::new(Namespace::SsoSession, "props");
+            store.save(&key, &Secret::new(raw.clone())).unwrap();
+            let _ = load::<crate::credentials::AccessKeys>(&store, &key).unwrap();
+            let _ = load::<Credentials>(&store, &key).unwrap();
+            let _ = load::<serde_json::Value>(&store, &key).unwrap();
+        }
+    }
+}

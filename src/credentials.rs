@@ -138,6 +138,18 @@ mod tests {
     }
 
     #[test]
+    fn debug_redacts_access_keys() {
+        let keys = AccessKeys {
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: "secret-sentinel".into(),
+        };
+        assert_eq!(
+            format!("{keys:?}"),
+            "AccessKeys { access_key_id: \"AKIAEXAMPLE\", secret_access_key: <redacted> }"
+        );
+    }
+
+    #[test]
     fn expiration_is_rfc3339_utc() {
         let credentials = Credentials {
             access_key_id: String::new(),

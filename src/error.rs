@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::command::{ConfigureError, ConsoleError};
 use crate::config::ConfigError;
 use crate::output::exec::ExecError;
+use crate::output::matrix::MatrixError;
 use crate::provider::ProviderError;
 use crate::provider::github_oidc::GithubOidcError;
 use crate::store::StoreError;
@@ -87,6 +88,9 @@ pub enum Error {
 
     #[error(transparent)]
     Configure(#[from] ConfigureError),
+
+    #[error(transparent)]
+    Matrix(#[from] MatrixError),
 }
 
 impl Error {
@@ -99,6 +103,7 @@ impl Error {
                 ProviderError::Interrupted => exit::INTERRUPTED,
                 ProviderError::Store(_) => exit::STORE,
                 ProviderError::AccountNotFound { .. }
+                | ProviderError::CacheDir(_)
                 | ProviderError::Tls(_)
                 | ProviderError::Github(
                     GithubOidcError::NotInActions | GithubOidcError::MissingPermission { .. },
@@ -111,6 +116,7 @@ impl Error {
             Self::Console(ConsoleError::Duration | ConsoleError::Tls(_)) => exit::USAGE,
             Self::Console(_) => exit::UPSTREAM,
             Self::Configure(_) => exit::USAGE,
+            Self::Matrix(_) => exit::USAGE,
             Self::Config(_)
             | Self::UnknownIdentity { .. }
             | Self::NoDefaultIdentity { .. }
@@ -174,9 +180,10 @@ impl Error {
             Self::AmbiguousDefault { .. } => "name the identity to use".into(),
             Self::UnknownProvider { available, .. } => format!("providers in this profile: {}", list(available)),
             Self::AmbiguousProvider { .. } => "pass `--provider NAME` or an identity".into(),
-            Self::InvalidStoreKind { .. } => "use one of: system, secret-service, keyutils, memory".into(),
+            Self::InvalidStoreKind { .. } => "use one of: system, secret-service, keyutils, file, memory".into(),
             Self::InvalidStoreTimeout { .. } => "give a duration such as `5s` or `500ms`".into(),
             Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),
+            Self::Matrix(error) => return error.hint(),
             _ => return None,
         })
     }

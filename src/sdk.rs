@@ -21,8 +21,11 @@ const OPERATION_TIMEOUT_SECS: u64 = 45;
 /// throttling, 5xx and transient network errors: the SDK's standard retry mode.
 const MAX_ATTEMPTS: u32 = 4;
 
-/// Endpoint override variables, as every AWS SDK reads them.
+/// Endpoint override variables, as every AWS SDK reads them, and atmos-auth's own timeout one.
 pub mod env {
+    /// Per-attempt timeout (a duration such as `2s`) instead of the built-in 15 s: for slow
+    /// links, and for tests that check what a hung endpoint does without waiting a minute.
+    pub const HTTP_TIMEOUT: &str = "ATMOS_HTTP_TIMEOUT";
     pub const ENDPOINT_URL: &str = "AWS_ENDPOINT_URL";
     pub const ENDPOINT_URL_SSO: &str = "AWS_ENDPOINT_URL_SSO";
     pub const ENDPOINT_URL_SSO_OIDC: &str = "AWS_ENDPOINT_URL_SSO_OIDC";
@@ -68,10 +71,11 @@ impl Clients {
             http = http.tls_context(context);
         }
         let http = http.build_https();
+        let attempt = attempt_timeout();
         let timeouts = TimeoutConfig::builder()
-            .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECS))
-            .operation_attempt_timeout(Duration::from_secs(ATTEMPT_TIMEOUT_SECS))
-            .operation_timeout(Duration::from_secs(OPERATION_TIMEOUT_SECS))
+            .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECS).min(attempt))
+            .operation_attempt_timeout(attempt)
+            .operation_timeout(Duration::from_secs(OPERATION_TIMEOUT_SECS).max(attempt))
             .build();
         // The loader reads AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>; credentials are
         // never taken from the ambient environment: every signed call passes its own.
@@ -134,6 +138,25 @@ impl Clients {
             config = config.endpoint_url(url);
         }
         aws_sdk_sts::Client::from_conf(config.build())
+    }
+}
+
+/// The per-attempt timeout: `ATMOS_HTTP_TIMEOUT` when set to a valid non-zero duration.
+fn attempt_timeout() -> Duration {
+    let default = Duration::from_secs(ATTEMPT_TIMEOUT_SECS);
+    let Some(value) = std::env::var_os(env::HTTP_TIMEOUT) else {
+        return default;
+    };
+    match value.to_str().map(humantime::parse_duration) {
+        Some(Ok(timeout)) if !timeout.is_zero() => timeout,
+        _ => {
+            tracing::warn!(
+                value = %value.to_string_lossy(),
+                "ignoring {}: not a duration such as `10s`",
+                env::HTTP_TIMEOUT
+            );
+            default
+        }
     }
 }
 

@@ -114,11 +114,12 @@ impl World {
     }
 }
 
-/// The store tests use unless they say otherwise: the Secret Service when the test session has
-/// one (tests/keyring-session.sh starts it), else the kernel keyring.
+/// The store tests use unless they say otherwise: what users get by default (`system`: the
+/// kernel keyring in front of the Secret Service) when the test session has a Secret Service
+/// (tests/keyring-session.sh starts one), else the kernel keyring alone.
 pub fn default_store() -> &'static str {
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
-        "secret-service"
+        "system"
     } else {
         "keyutils"
     }

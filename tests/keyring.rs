@@ -135,3 +135,31 @@ fn an_invalid_store_name_is_a_usage_error() {
         .code(2)
         .stderr_has("invalid ATMOS_KEYRING_TYPE `plaintext`");
 }
+
+/// The default store answers a cached call from the kernel keyring alone: the Secret Service
+/// (which keeps the long-lived SSO session) is not even reachable here.
+#[test]
+fn the_default_store_serves_cached_credentials_without_dbus() {
+    let world = World::new();
+    world
+        .cmd(&["login"])
+        .env("ATMOS_KEYRING_TYPE", "system")
+        .run()
+        .success();
+    let first = world
+        .cmd(&["env", "dev"])
+        .env("ATMOS_KEYRING_TYPE", "system")
+        .run()
+        .success();
+    let cached = world
+        .cmd(&["env", "dev"])
+        .env("ATMOS_KEYRING_TYPE", "system")
+        .env(
+            "DBUS_SESSION_BUS_ADDRESS",
+            "unix:path=/nonexistent/atmos-auth-test-bus",
+        )
+        .run()
+        .success();
+    assert_eq!(first.stdout, cached.stdout);
+    assert_eq!(world.emulator.calls(Op::GetRoleCredentials), 1);
+}

@@ -29,3 +29,132 @@ fn no_secret_reaches_logs_at_any_level() {
         assert!(!seen.contains(&secret), "a secret reached the logs");
     }
 }
+
+/// An IAM user's long-term key, typed into `configure`: never echoed, never in a file.
+const USER_KEY_ID: &str = "AKIAEMULATORCIBOT001";
+const USER_SECRET: &str = "EMULATORSECRETciBotDemoKey00000000000000";
+
+const USER_IDENTITY: &str = "
+    ci/bot:
+      kind: aws/user
+";
+
+/// Every path under `dir` that is a file.
+fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+/// Every command, at `-vvv` and `RUST_LOG=trace`, with each store kind; then stdout, stderr and
+/// every file under HOME (config, cache and data directories) are searched for every secret the
+/// emulator issued and the user's own key. Only the outputs whose job is to carry credentials
+/// are exempt: `env` and `credential-process` stdout, the `$GITHUB_ENV` file (outside HOME), and
+/// the console sign-in URL that `console --print-only` prints.
+fn every_command_at_trace(store: &[(&str, &str)]) {
+    let mut org = test_org();
+    org.settings.access_token_ttl_secs = 60; // every run refreshes
+    let world = World::with_org(org);
+    world.write(
+        "repo/profiles/dev/atmos.yaml",
+        &format!("{}{USER_IDENTITY}", crate::harness::DEV_PROFILE),
+    );
+    let outside = tempfile::tempdir().unwrap();
+    let github_env = outside.path().join("github_env");
+    std::fs::write(&github_env, "").unwrap();
+    let federation = format!("{}/federation", world.emulator.url());
+    let mut seen = String::new();
+    let mut runs: Vec<(Vec<&str>, bool)> = vec![
+        (vec!["login"], false),
+        (vec!["login", "plat-prod/terraform"], false),
+        (vec!["whoami", "dev"], false),
+        (vec!["whoami", "dev", "--format", "json"], false),
+        (vec!["credential-process", "dev"], true),
+        (vec!["exec", "dev", "--", "true"], false),
+        (vec!["aws-config"], false),
+        (vec!["console", "dev", "--print-only"], true),
+        (vec!["validate"], false),
+        (vec!["validate", "--all-profiles"], false),
+        (vec!["login", "--force"], false),
+    ];
+    for format in ["bash", "fish", "powershell", "json", "dotenv", "github"] {
+        runs.push((vec!["env", "dev", "--format", format], true));
+    }
+    for format in ["table", "tree", "json", "yaml", "dot", "mermaid"] {
+        runs.push((vec!["list", "--format", format], false));
+    }
+    let configure = {
+        let mut run = world
+            .cmd(&["configure", "ci/bot", "-vvv"])
+            .env("RUST_LOG", "trace")
+            .stdin(&format!("{USER_KEY_ID}\n{USER_SECRET}\n"));
+        for (name, value) in store {
+            run = run.env(name, value);
+        }
+        run.run().success()
+    };
+    seen.push_str(&configure.stdout);
+    seen.push_str(&configure.stderr);
+    for (args, carries) in &runs {
+        let mut run = world
+            .cmd(args)
+            .env("RUST_LOG", "trace")
+            .env("GITHUB_ENV", github_env.to_str().unwrap())
+            .env("GITHUB_ACTIONS", "true")
+            .env("ATMOS_CONSOLE_FEDERATION_URL", &federation);
+        run.command.arg("-vvv");
+        for (name, value) in store {
+            run = run.env(name, value);
+        }
+        let out = run.run();
+        assert_eq!(out.code, Some(0), "{args:?}\n{}", out.stderr);
+        seen.push_str(&out.stderr);
+        if !carries {
+            seen.push_str(&out.stdout);
+        }
+    }
+    assert!(seen.contains("DEBUG"), "logging was on");
+    let mut paths = Vec::new();
+    files(world.home.path(), &mut paths);
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.to_string_lossy().contains("/.cache/atmos-auth/")),
+        "the cache directory was searched too: {paths:?}"
+    );
+    let mut secrets = world.emulator.issued_secrets();
+    secrets.push(USER_SECRET.to_owned());
+    assert!(secrets.len() > 10, "{} secrets", secrets.len());
+    for secret in &secrets {
+        assert!(
+            !seen.contains(secret.as_str()),
+            "a secret reached the output or logs"
+        );
+        for path in &paths {
+            let bytes = std::fs::read(path).unwrap_or_default();
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(secret.as_str()),
+                "{} holds a secret",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn no_secret_anywhere_with_the_keyring_store() {
+    every_command_at_trace(&[]);
+}
+
+#[test]
+fn no_secret_anywhere_with_the_file_store() {
+    every_command_at_trace(&[
+        ("ATMOS_KEYRING_TYPE", "file"),
+        ("ATMOS_KEYRING_PASSWORD", "correct horse battery"),
+    ]);
+}

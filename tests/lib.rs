@@ -14,6 +14,8 @@ mod endpoints;
 mod env;
 /// `exec`: arguments, exit codes, environment, real AWS CLI.
 mod exec;
+/// Injected faults: one clear line, the right exit code, and the next run works.
+mod faults;
 /// GitHub Actions OIDC over HTTPS with a custom CA.
 mod github_oidc;
 /// Role chains, IAM users, credential processes.
@@ -28,6 +30,12 @@ mod list_validate;
 mod login;
 /// Several accounts at once: credential-process, generated AWS config, console, completion.
 mod multi_account;
+/// Files 0600 and directories 0700 whatever the umask; unsafe cache directories refused.
+mod permissions;
+/// The shipped reference profiles and the access matrix as code (issue 6).
+mod profiles;
+/// Concurrent logins and refreshes; SIGKILL at random points.
+mod races;
 /// Real Terraform runs across accounts.
 mod terraform;
 /// `whoami` against the emulator and against moto's STS.

@@ -232,6 +232,31 @@ as a pre-commit hook or CI step on a profiles repository.")]
         all_profiles: bool,
     },
 
+    /// List the profiles under the config root with their descriptions.
+    Profiles,
+
+    /// Show each profile's access level per account tier, computed from its identities.
+    #[command(after_help = "\
+Levels come from the permission set or role of each `<account>/...` identity:
+Write (TerraformApplyAccess, AdministratorAccess, PowerUserAccess), Read (TerraformPlanAccess,
+ReadOnlyAccess), State (TerraformStateAccess), None. Tiers and row order come from
+profiles/matrix.yaml when it exists. No network, no credential store.
+
+--check compares with the declared matrix and names every cell that differs: exit code 0
+when they match, 1 when they differ, 2 when a file is invalid.
+
+Example:
+  atmos-auth --config-dir examples/infra matrix --format markdown --check")]
+    Matrix {
+        /// Output syntax.
+        #[arg(long, short, value_enum, default_value_t = MatrixFormat::Table)]
+        format: MatrixFormat,
+
+        /// Compare with the declared matrix [default FILE: profiles/matrix.yaml under the config root]
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        check: Option<Option<PathBuf>>,
+    },
+
     /// Store an IAM user's access keys for an `aws/user` identity in the credential store.
     #[command(after_help = "\
 Asks at the terminal (the secret without echo), or reads two lines from stdin:
@@ -281,6 +306,23 @@ pub enum ListFormat {
     Yaml,
     Dot,
     Mermaid,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MatrixFormat {
+    Table,
+    Markdown,
+    Json,
+}
+
+impl From<MatrixFormat> for crate::output::matrix::Format {
+    fn from(format: MatrixFormat) -> Self {
+        match format {
+            MatrixFormat::Table => Self::Table,
+            MatrixFormat::Markdown => Self::Markdown,
+            MatrixFormat::Json => Self::Json,
+        }
+    }
 }
 
 impl From<ListFormat> for crate::output::list::Format {

@@ -9,6 +9,8 @@ mod env;
 mod exec;
 mod list;
 mod login;
+mod matrix;
+mod profiles;
 mod validate;
 mod whoami;
 
@@ -89,6 +91,8 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             list::run(&context, format.into())
         }
         Subcommand::Validate { all_profiles } => validate::run(&global, all_profiles),
+        Subcommand::Profiles => profiles::run(&global),
+        Subcommand::Matrix { format, check } => matrix::run(&global, format.into(), check),
         Subcommand::Configure { identity } => configure::run(&Context::load(&global)?, &identity),
         Subcommand::Completion { shell } => {
             let program = std::env::current_exe()

@@ -35,11 +35,18 @@ pub fn run(context: &Context, identity: Option<&str>, format: WhoamiFormat) -> R
                 .await
                 .map_err(|e| ProviderError::from(UpstreamError::from_sdk("GetCallerIdentity", e)))
         })?;
+    // The SDK's XML reader accepts a document cut short and returns what it read so far: an
+    // answer without all three fields was damaged on the way, and is not shown as if complete.
+    let required = |value: Option<String>, field| {
+        value.filter(|v| !v.is_empty()).ok_or_else(|| {
+            ProviderError::from(UpstreamError::missing_field("GetCallerIdentity", field))
+        })
+    };
     let report = CallerIdentity {
         identity: identity.name.clone(),
-        account: caller.account.unwrap_or_default(),
-        arn: caller.arn.unwrap_or_default(),
-        user_id: caller.user_id.unwrap_or_default(),
+        account: required(caller.account, "Account")?,
+        arn: required(caller.arn, "Arn")?,
+        user_id: required(caller.user_id, "UserId")?,
         expiration: credentials.expiration_rfc3339(),
     };
     match format {

@@ -827,3 +827,101 @@ fn structural_yaml_problems_are_diagnostics() {
     let laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
     assert_diagnostics(&[(BASE, laughs)], &["aliases expand to too many nodes"]);
 }
+
+/// Property tests of the loader: no input, however broken, panics; each is either a config or
+/// diagnostics. Cases: 256 by default, `PROPTEST_CASES=N` for a longer run.
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn load_text(text: &str) {
+        let sources = [(PathBuf::from(PROFILE), text.to_owned())];
+        let _ = from_sources(PathBuf::from("."), Some("devops"), &sources);
+    }
+
+    /// YAML-ish text: lines of keys this loader knows, values of every YAML kind, random
+    /// indentation, anchors, aliases, tags and merge keys.
+    fn yamlish() -> impl Strategy<Value = String> {
+        let key = prop_oneof![
+            Just("auth"),
+            Just("providers"),
+            Just("identities"),
+            Just("accounts"),
+            Just("kind"),
+            Just("via"),
+            Just("provider"),
+            Just("identity"),
+            Just("principal"),
+            Just("account"),
+            Just("name"),
+            Just("id"),
+            Just("region"),
+            Just("start_url"),
+            Just("default"),
+            Just("env"),
+            Just("alias"),
+            Just("keyring"),
+            Just("type"),
+            Just("spec"),
+            Just("refresh_margin"),
+            Just("session"),
+            Just("duration"),
+            Just("<<"),
+            Just("x"),
+        ];
+        let value = prop_oneof![
+            Just(String::new()),
+            Just("aws/permission-set".into()),
+            Just("aws/iam-identity-center".into()),
+            Just("\"111111111111\"".into()),
+            Just("111111111111".into()),
+            Just("true".into()),
+            Just("~".into()),
+            Just("[]".into()),
+            Just("{}".into()),
+            Just("&a".into()),
+            Just("*a".into()),
+            Just("!!binary x".into()),
+            Just("|".into()),
+            Just("- ".into()),
+            Just("15m".into()),
+            "[ -~]{0,12}",
+        ];
+        proptest::collection::vec((0usize..8, key, value, any::<bool>()), 0..24).prop_map(|lines| {
+            lines
+                .into_iter()
+                .map(|(indent, key, value, item)| {
+                    format!(
+                        "{}{}{key}: {value}\n",
+                        " ".repeat(indent),
+                        if item { "- " } else { "" }
+                    )
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_loads_or_is_diagnosed(text in any::<String>()) {
+            load_text(&text);
+        }
+
+        #[test]
+        fn yamlish_text_loads_or_is_diagnosed(text in yamlish()) {
+            load_text(&text);
+        }
+
+        #[test]
+        fn a_valid_config_with_one_line_changed_never_panics(
+            line in any::<prop::sample::Index>(),
+            replacement in "[ -~]{0,30}",
+        ) {
+            let mut lines: Vec<&str> = VALID.lines().collect();
+            let at = line.index(lines.len());
+            lines[at] = &replacement;
+            load_text(&lines.join("\n"));
+        }
+    }
+}

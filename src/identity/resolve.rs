@@ -126,8 +126,7 @@ impl<'a> Resolver<'a> {
 
     /// The per-entry lock file, in the cache directory.
     fn lock(&self, key: &EntryKey) -> Result<FileLock, ProviderError> {
-        let dir = paths::cache_subdir("locks").map_err(ProviderError::CacheDir)?;
-        let path = dir.join(format!("{}.lock", paths::file_name_for(&key.to_string())));
+        let path = paths::lock_file(&key.to_string()).map_err(ProviderError::CacheDir)?;
         Ok(FileLock::exclusive(&path, LOCK_TIMEOUT)?)
     }
 
@@ -231,7 +230,16 @@ impl<'a> Resolver<'a> {
         let mut token = session.access_token(&clients, policy, now).await?;
         let (account_id, label) = match account {
             AccountRef::Id(id) => (id.to_string(), id.to_string()),
-            AccountRef::Name(name) => (self.account_id(&portal, &token, name).await?, name.clone()),
+            AccountRef::Name(name) => match self.account_id(&portal, &token, name).await {
+                // As below: a token the portal refuses is renewed once.
+                Err(ProviderError::Upstream(error)) if error.code() == Some(UNAUTHORIZED) => {
+                    tracing::info!("the SSO portal rejected the cached session; renewing it");
+                    session.invalidate_access_token(&token).await?;
+                    token = session.access_token(&clients, policy, now).await?;
+                    (self.account_id(&portal, &token, name).await?, name.clone())
+                }
+                other => (other?, name.clone()),
+            },
         };
         match portal
             .role_credentials(&token, &account_id, &label, permission_set)
@@ -241,7 +249,7 @@ impl<'a> Resolver<'a> {
             // behind): renew the session once and try again.
             Err(ProviderError::Upstream(error)) if error.code() == Some(UNAUTHORIZED) => {
                 tracing::info!("the SSO portal rejected the cached session; renewing it");
-                session.invalidate_access_token()?;
+                session.invalidate_access_token(&token).await?;
                 token = session.access_token(&clients, policy, now).await?;
                 portal
                     .role_credentials(&token, &account_id, &label, permission_set)

@@ -140,3 +140,57 @@ mod tests {
         assert_eq!(parsed.expires_at, 42);
     }
 }
+
+/// Property tests: another tool's output never makes the parser panic, and what we render always
+/// parses back. Cases: 256 by default, `PROPTEST_CASES=N` for a longer run.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn parse_never_panics_on_any_text(text in any::<String>(), default in any::<u64>()) {
+            let _ = parse(&text, default);
+        }
+
+        #[test]
+        fn parse_never_panics_on_json_like_text(
+            version in any::<u8>(),
+            key in "[ -~]{0,30}",
+            expiration in prop_oneof![Just(None), "[ -~]{0,40}".prop_map(Some)],
+            extra in "[ -~]{0,30}",
+        ) {
+            let expiration = expiration
+                .map(|e| format!(",\"Expiration\":{}", serde_json::json!(e)))
+                .unwrap_or_default();
+            let text = format!(
+                "{{\"Version\":{version},\"AccessKeyId\":{},\"SecretAccessKey\":\"s\"{expiration}{extra}}}",
+                serde_json::json!(key)
+            );
+            let _ = parse(&text, 0);
+        }
+
+        #[test]
+        fn render_then_parse_is_identity(
+            key in "[A-Z0-9]{1,20}",
+            secret in "[ -~]{1,40}",
+            token in "[ -~]{1,80}",
+            expires_at in 0u64..253_402_300_799,
+        ) {
+            let credentials = Credentials {
+                access_key_id: key.clone(),
+                secret_access_key: secret.as_str().into(),
+                session_token: token.as_str().into(),
+                expires_at,
+                account_id: None,
+            };
+            let back = parse(&render(&credentials), 0).unwrap();
+            prop_assert_eq!(back.access_key_id, key);
+            prop_assert_eq!(back.secret_access_key.expose(), &secret);
+            prop_assert_eq!(back.session_token.expose(), &token);
+            prop_assert_eq!(back.expires_at, expires_at);
+        }
+    }
+}

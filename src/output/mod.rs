@@ -7,6 +7,7 @@ pub mod credential_process;
 pub mod env;
 pub mod exec;
 pub mod list;
+pub mod matrix;
 mod vars;
 
 pub use vars::{EnvVar, credential_vars};

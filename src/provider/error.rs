@@ -48,8 +48,10 @@ pub enum ProviderError {
     #[error(transparent)]
     Store(#[from] StoreError),
 
-    #[error("could not write to the cache directory")]
-    CacheDir(#[source] std::io::Error),
+    /// The message of the `io::Error` is part of the line: it names the path and, for a
+    /// directory refused as unsafe, the fix.
+    #[error("could not use the cache directory: {0}")]
+    CacheDir(std::io::Error),
 
     #[error(transparent)]
     Lock(#[from] crate::store::LockError),

@@ -778,3 +778,33 @@ mod tests {
         }
     }
 }
+
+/// Property tests: no answer from the token endpoint makes the parser panic, and none of its
+/// errors quotes the body. Cases: 256 by default, `PROPTEST_CASES=N` for a longer run.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn parse_token_never_panics(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse_token(&body);
+        }
+
+        #[test]
+        fn parse_token_never_echoes_the_body(value in "[a-zA-Z0-9._-]{8,40}", shape in 0..4u8) {
+            let body = match shape {
+                0 => format!("{{\"value\":{value}}}"),
+                1 => format!("{{\"value\":[\"{value}\"]}}"),
+                2 => format!("{{\"value\":\"{value}"),
+                _ => format!("{{\"count\":1,\"value\":\"{value}\","),
+            };
+            if let Err(error) = parse_token(body.as_bytes()) {
+                let shown = format!("{error:?}");
+                prop_assert!(!shown.contains(&value), "{}", shown);
+            }
+        }
+    }
+}

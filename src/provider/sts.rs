@@ -89,10 +89,24 @@ fn convert(
     credentials: Option<StsCredentials>,
     account_id: Option<String>,
 ) -> Result<Credentials, ProviderError> {
-    let credentials =
-        credentials.ok_or_else(|| UpstreamError::missing_field(operation, "Credentials"))?;
+    let missing = |field| ProviderError::from(UpstreamError::missing_field(operation, field));
+    let credentials = credentials.ok_or_else(|| missing("Credentials"))?;
+    // The SDK fills required members an answer lacks with defaults (empty strings, the epoch),
+    // and its XML reader returns what it read of a document cut short: an empty member or an
+    // expiry at the epoch means the answer was damaged, and such credentials are never stored.
+    for (field, value) in [
+        ("AccessKeyId", &credentials.access_key_id),
+        ("SecretAccessKey", &credentials.secret_access_key),
+        ("SessionToken", &credentials.session_token),
+    ] {
+        if value.is_empty() {
+            return Err(missing(field));
+        }
+    }
     let expires_at = u64::try_from(credentials.expiration.secs())
-        .map_err(|_| UpstreamError::missing_field(operation, "Expiration"))?;
+        .ok()
+        .filter(|secs| *secs > 0)
+        .ok_or_else(|| missing("Expiration"))?;
     Ok(Credentials {
         access_key_id: credentials.access_key_id,
         secret_access_key: Secret::new(credentials.secret_access_key),

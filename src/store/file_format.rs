@@ -349,3 +349,61 @@ fn take_field<'a>(input: &mut &'a [u8]) -> Result<&'a str, Damage> {
     // `from_utf8` borrows, so no copy of the bytes is left behind on error.
     std::str::from_utf8(field).map_err(|_| Damage::Malformed)
 }
+
+/// Property tests: no byte string makes the parser or the decryption panic. Cases: 256 by
+/// default, `PROPTEST_CASES=N` for a longer run.
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The cheapest key derivation argon2 accepts, so each case stays fast.
+    const CHEAP: KdfParams = KdfParams {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    fn sealed_file() -> (Vec<u8>, Key) {
+        let password = Secret::new("correct horse battery".to_owned());
+        let key = Key::generate(&password, CHEAP).unwrap();
+        let mut entries = Entries::new();
+        entries.insert("sso-session:a".into(), Secret::new("{\"t\":1}".to_owned()));
+        entries.insert("role:b".into(), Secret::new("value".to_owned()));
+        (seal(&entries, &key).unwrap(), key)
+    }
+
+    proptest! {
+        #[test]
+        fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = Sealed::parse(&bytes);
+        }
+
+        #[test]
+        fn parse_never_panics_behind_the_magic(tail in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let mut bytes = MAGIC.to_vec();
+            bytes.extend_from_slice(&tail);
+            let _ = Sealed::parse(&bytes);
+        }
+
+        #[test]
+        fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode(&bytes);
+        }
+
+        /// Any flipped byte or cut is refused (never a silent partial read), and never panics.
+        #[test]
+        fn damage_is_detected(at in any::<prop::sample::Index>(), flip in 1u8.., cut in any::<bool>()) {
+            let (mut bytes, key) = sealed_file();
+            let at = at.index(bytes.len());
+            if cut {
+                bytes.truncate(at);
+            } else {
+                bytes[at] ^= flip;
+            }
+            let result = Sealed::parse(&bytes).map_err(Unseal::from).and_then(|s| s.unseal(&key));
+            prop_assert!(result.is_err());
+        }
+    }
+}

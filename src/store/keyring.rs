@@ -13,13 +13,15 @@
 //! `save` or `delete` does not happen behind the caller's back once the store wakes up. The
 //! worker also opens the store lazily, so the connection cost (a D-Bus connection and session
 //! key exchange, about 5-12 ms) is paid by the first operation and is bounded by the same
-//! timeout; `open` itself only spawns the thread.
+//! timeout. The thread itself is spawned by the first operation too (about 50 µs), so `open`
+//! costs nothing and a handle that is never used (the Secret Service layer of the `system` store
+//! on a cache hit, see `layered.rs`) never starts one.
 //!
 //! The keyutils store must run on this worker too: see `keyutils.rs` for why its session keyring
 //! is per thread.
 
 use std::collections::HashMap;
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -47,12 +49,29 @@ struct Job {
 pub(super) struct KeyringStore {
     kind: StoreKind,
     timeout: Duration,
-    jobs: mpsc::Sender<Job>,
+    opener: Opener,
+    /// The worker's queue, once the first operation has started it.
+    jobs: OnceLock<mpsc::Sender<Job>>,
 }
 
 impl KeyringStore {
+    /// A handle on the store of `kind`; nothing is started or connected until the first operation.
     pub(super) fn open(kind: StoreKind, timeout: Duration) -> Result<Self, StoreError> {
         let opener = opener(kind).ok_or(StoreError::Unsupported { kind })?;
+        Ok(Self {
+            kind,
+            timeout,
+            opener,
+            jobs: OnceLock::new(),
+        })
+    }
+
+    /// The worker's queue, starting the worker on first use.
+    fn jobs(&self) -> Result<&mpsc::Sender<Job>, StoreError> {
+        if let Some(jobs) = self.jobs.get() {
+            return Ok(jobs);
+        }
+        let (kind, opener) = (self.kind, self.opener);
         let (jobs, queue) = mpsc::channel();
         thread::Builder::new()
             .name(format!("store-{kind}"))
@@ -61,11 +80,9 @@ impl KeyringStore {
                 kind,
                 source: BackendError::new(source),
             })?;
-        Ok(Self {
-            kind,
-            timeout,
-            jobs,
-        })
+        // Two threads racing here each start a worker; the loser's sender is dropped, so its
+        // worker sees a closed queue and exits.
+        Ok(self.jobs.get_or_init(|| jobs))
     }
 
     pub(super) fn load(&self, key: &EntryKey) -> Result<Option<Secret<String>>, StoreError> {
@@ -119,7 +136,7 @@ impl KeyringStore {
             op,
             key: key.clone(),
         };
-        self.jobs.send(job).map_err(|_| lost())?;
+        self.jobs()?.send(job).map_err(|_| lost())?;
         match answer.recv_timeout(self.timeout) {
             Ok(result) => result,
             Err(mpsc::RecvTimeoutError::Timeout) => Err(StoreError::TimedOut {

@@ -9,8 +9,9 @@ use std::str::FromStr;
 /// A credential store backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StoreKind {
-    /// The platform's own store: the Secret Service on Linux, the Keychain on macOS, the
-    /// Credential Manager on Windows.
+    /// The platform's own store: the Keychain on macOS, the Credential Manager on Windows. On
+    /// Linux, the Secret Service, with short-lived role credentials kept in the kernel keyring
+    /// in front of it (see `layered.rs`).
     System,
     /// The freedesktop Secret Service (gnome-keyring, KeePassXC, KWallet) over D-Bus. Linux only.
     SecretService,

@@ -5,14 +5,23 @@
 //! and delete an opaque string (the caller's JSON) under an [`EntryKey`]. Missing entries are
 //! `Ok(None)` on load and `Ok(())` on delete. Every keyring operation finishes within the
 //! timeout given to [`CredentialStore::open`] or fails with a typed [`StoreError`]; nothing here
-//! falls back to another store or to storing nothing. This module must not interpret the values,
-//! decide expiry, or choose a store on its own: the CLI passes the [`StoreKind`].
+//! falls back to storing nothing. This module must not interpret the values, decide expiry, or
+//! choose a store on its own: the CLI passes the [`StoreKind`].
+//!
+//! Opening a keyring store is free: no thread, connection or syscall happens before the first
+//! operation, so a command that never touches the store pays nothing for it.
+//!
+//! On Linux, `system` is two stores in one (`layered.rs`): short-lived role credentials in the
+//! kernel keyring, in front of the Secret Service, which keeps the long-lived secrets. A cached
+//! `credential-process` or `env` therefore never opens D-Bus. `secret-service` and `keyutils`
+//! each name exactly one backend.
 //!
 //! - `kind.rs`: [`StoreKind`] and its names.
 //! - `entry_key.rs`: [`EntryKey`], the mapping to keyring service, user and label.
 //! - `error.rs`: [`StoreError`] and its hints.
 //! - `keyring.rs`: the keyring-backed stores, on a worker thread with a timeout.
 //! - `keyutils.rs`: which kernel keyrings the `keyutils` store uses, and why.
+//! - `layered.rs`: the Linux `system` store, and which entry lives in which layer.
 //! - `memory.rs`: the process-local `memory` store, for tests.
 //! - `file.rs`: the encrypted `file` store; `file_format.rs` its bytes and crypto;
 //!   `password.rs` where its password comes from.
@@ -30,6 +39,8 @@ mod keyring;
 #[cfg(target_os = "linux")]
 mod keyutils;
 mod kind;
+#[cfg(target_os = "linux")]
+mod layered;
 mod lock;
 mod memory;
 mod password;
@@ -50,6 +61,8 @@ pub use password::{KEYRING_PASSWORD_ENV, MIN_PASSWORD_CHARS, PasswordProblem, re
 
 use self::file::FileStore;
 use self::keyring::KeyringStore;
+#[cfg(target_os = "linux")]
+use self::layered::LayeredStore;
 use crate::secret::Secret;
 
 /// Environment variable naming the store kind (`system`, `secret-service`, `keyutils`, `memory`,
@@ -60,8 +73,8 @@ pub const KEYRING_TIMEOUT_ENV: &str = "ATMOS_KEYRING_TIMEOUT";
 /// How long one store operation may take, including the first connection, unless overridden.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 5;
 
-/// A handle on one credential store. Opening is cheap: the keyring itself is reached on the
-/// first operation.
+/// A handle on one credential store. Opening is free: the keyring itself (and its worker
+/// thread) is reached on the first operation.
 #[derive(Debug)]
 pub struct CredentialStore {
     kind: StoreKind,
@@ -72,6 +85,8 @@ pub struct CredentialStore {
 enum Backend {
     Memory,
     Keyring(KeyringStore),
+    #[cfg(target_os = "linux")]
+    Layered(LayeredStore),
     File(FileStore),
 }
 
@@ -84,6 +99,8 @@ impl CredentialStore {
         let backend = match kind {
             StoreKind::Memory => Backend::Memory,
             StoreKind::File => return Err(StoreError::PasswordRequired),
+            #[cfg(target_os = "linux")]
+            StoreKind::System => Backend::Layered(LayeredStore::open(timeout)?),
             _ => Backend::Keyring(KeyringStore::open(kind, timeout)?),
         };
         Ok(Self { kind, backend })
@@ -148,6 +165,8 @@ impl CredentialStore {
         match &self.backend {
             Backend::Memory => Ok(memory::load(key)),
             Backend::Keyring(store) => store.load(key),
+            #[cfg(target_os = "linux")]
+            Backend::Layered(store) => store.load(key),
             Backend::File(store) => store.load(key),
         }
     }
@@ -166,6 +185,8 @@ impl CredentialStore {
                 Ok(())
             }
             Backend::Keyring(store) => store.save(key, value),
+            #[cfg(target_os = "linux")]
+            Backend::Layered(store) => store.save(key, value),
             Backend::File(store) => store.save(key, value),
         }
     }
@@ -178,6 +199,8 @@ impl CredentialStore {
                 Ok(())
             }
             Backend::Keyring(store) => store.delete(key),
+            #[cfg(target_os = "linux")]
+            Backend::Layered(store) => store.delete(key),
             Backend::File(store) => store.delete(key),
         }
     }

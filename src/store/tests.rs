@@ -194,18 +194,86 @@ mod linux {
     }
 
     #[test]
-    fn system_is_the_secret_service_on_linux() {
+    fn system_round_trip() {
         session_bus();
         round_trip(StoreKind::System, "system-round-trip");
-        let key = key(Namespace::SsoSession, "system-is-secret-service");
+    }
+
+    /// `system` keeps role credentials in the kernel keyring and everything else in the Secret
+    /// Service, each where the single-backend store of that kind finds it.
+    #[test]
+    fn system_puts_role_credentials_in_the_kernel_keyring() {
+        session_bus();
         let system = CredentialStore::open(StoreKind::System, TIMEOUT).unwrap();
-        system.save(&key, &Secret::from("shared")).unwrap();
+        let keyutils = CredentialStore::open(StoreKind::Keyutils, TIMEOUT).unwrap();
         let secret_service = CredentialStore::open(StoreKind::SecretService, TIMEOUT).unwrap();
+
+        let role = key(Namespace::RoleCredentials, "system-layers");
+        system.save(&role, &Secret::from("short-lived")).unwrap();
         assert_eq!(
-            secret_service.load(&key).unwrap().unwrap().expose(),
-            "shared"
+            keyutils.load(&role).unwrap().unwrap().expose(),
+            "short-lived"
         );
-        secret_service.delete(&key).unwrap();
+        assert!(secret_service.load(&role).unwrap().is_none());
+
+        let session = key(Namespace::SsoSession, "system-layers");
+        system.save(&session, &Secret::from("long-lived")).unwrap();
+        assert_eq!(
+            secret_service.load(&session).unwrap().unwrap().expose(),
+            "long-lived"
+        );
+        assert!(keyutils.load(&session).unwrap().is_none());
+
+        system.delete(&role).unwrap();
+        system.delete(&session).unwrap();
+        assert!(keyutils.load(&role).unwrap().is_none());
+        assert!(secret_service.load(&session).unwrap().is_none());
+    }
+
+    /// Role credentials found only in the Secret Service (saved by an earlier version, or while
+    /// the kernel keyring was full) are copied into the kernel keyring; a delete removes both.
+    #[test]
+    fn system_back_fills_the_kernel_keyring() {
+        session_bus();
+        let system = CredentialStore::open(StoreKind::System, TIMEOUT).unwrap();
+        let keyutils = CredentialStore::open(StoreKind::Keyutils, TIMEOUT).unwrap();
+        let secret_service = CredentialStore::open(StoreKind::SecretService, TIMEOUT).unwrap();
+        let role = key(Namespace::RoleCredentials, "system-back-fill");
+        secret_service
+            .save(&role, &Secret::from("from-before"))
+            .unwrap();
+        keyutils.delete(&role).unwrap();
+
+        assert_eq!(system.load(&role).unwrap().unwrap().expose(), "from-before");
+        assert_eq!(
+            keyutils.load(&role).unwrap().unwrap().expose(),
+            "from-before"
+        );
+
+        system.delete(&role).unwrap();
+        assert!(keyutils.load(&role).unwrap().is_none());
+        assert!(secret_service.load(&role).unwrap().is_none());
+        assert!(system.load(&role).unwrap().is_none());
+    }
+
+    /// The cached path: role credentials in the kernel keyring are read with no Secret Service
+    /// at all (here the bus does not exist), and its worker thread is never started.
+    #[test]
+    fn system_reads_cached_role_credentials_without_dbus() {
+        let keyutils = CredentialStore::open(StoreKind::Keyutils, TIMEOUT).unwrap();
+        let role = key(Namespace::RoleCredentials, "system-no-dbus");
+        keyutils
+            .save(&role, &Secret::from(expected_value(&role)))
+            .unwrap();
+        let output = child(
+            &format!("cached-without-dbus:{}", role.id()),
+            &[(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/atmos-auth-test-bus",
+            )],
+        );
+        assert_child_passed(&output);
+        keyutils.delete(&role).unwrap();
     }
 
     /// What `atmos-auth env` run twice relies on: a second process finds what the first saved.
@@ -330,6 +398,16 @@ mod linux {
         );
     }
 
+    /// The names of this process's threads.
+    fn thread_names() -> Vec<String> {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("comm")).ok())
+            .map(|name| name.trim_end().to_owned())
+            .collect()
+    }
+
     /// Does nothing unless started by `child` with `ATMOS_STORE_TEST_CHILD` set.
     #[test]
     fn child_scenario() {
@@ -431,6 +509,31 @@ mod linux {
                         "{error:?}"
                     );
                 }
+            }
+            ["cached-without-dbus", id] => {
+                let store = CredentialStore::open(StoreKind::System, FAIL_FAST_TIMEOUT).unwrap();
+                let role = EntryKey::new(Namespace::RoleCredentials, *id);
+                let loaded = store.load(&role).unwrap().expect("a kernel keyring hit");
+                assert_eq!(loaded.expose(), &expected_value(&role));
+                assert!(
+                    !thread_names().iter().any(|name| name == "store-system"),
+                    "{:?}",
+                    thread_names()
+                );
+                // Long-lived secrets do need the Secret Service, which is absent here.
+                let error = store
+                    .load(&EntryKey::new(Namespace::SsoSession, *id))
+                    .unwrap_err();
+                assert!(
+                    matches!(
+                        error,
+                        StoreError::Unavailable {
+                            kind: StoreKind::System,
+                            ..
+                        }
+                    ),
+                    "{error:?}"
+                );
             }
             ["expect", kind, id] => {
                 let store = CredentialStore::open(kind.parse().unwrap(), TIMEOUT).unwrap();

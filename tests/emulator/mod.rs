@@ -158,6 +158,12 @@ impl Emulator {
         lock(&self.world).sessions.expire_all();
     }
 
+    /// Access tokens issued from now on live `secs` (tests that need a stale session, then fresh
+    /// ones after its refresh).
+    pub fn set_access_token_ttl(&self, secs: u64) {
+        lock(&self.world).org.settings.access_token_ttl_secs = secs;
+    }
+
     /// Every secret value ever issued: client secrets, device codes, access and refresh tokens,
     /// secret access keys and session tokens. Leak tests check none appears in output.
     pub fn issued_secrets(&self) -> Vec<String> {

@@ -119,8 +119,11 @@ impl Portal {
                     .ok_or_else(|| missing("secretAccessKey"))?,
             ),
             session_token: Secret::new(role.session_token.ok_or_else(|| missing("sessionToken"))?),
-            // The portal states expiry in epoch milliseconds.
-            expires_at: u64::try_from(role.expiration / 1000).map_err(|_| missing("expiration"))?,
+            // The portal states expiry in epoch milliseconds; an absent one reads as 0.
+            expires_at: u64::try_from(role.expiration / 1000)
+                .ok()
+                .filter(|secs| *secs > 0)
+                .ok_or_else(|| missing("expiration"))?,
             account_id: Some(account_id.to_owned()),
         })
     }

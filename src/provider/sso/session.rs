@@ -1,6 +1,12 @@
 //! `SsoSession`: the one SSO session for a (start URL, region) pair. It hands out a usable
 //! access token, refreshing it silently with the refresh token when it is stale, and starts a
 //! device-code login only when that fails and the caller allows it.
+//!
+//! Renewing the session (refresh or login) happens under a cross-process lock on the session,
+//! and the cached token is read again once the lock is held: two terminals running `login` at
+//! once make one device authorization, and many processes finding a stale token make one
+//! refresh call. That matters where refresh tokens are single-use: a second refresh with the
+//! same refresh token would be refused and end the session.
 
 use std::time::{Duration, SystemTime};
 
@@ -12,11 +18,17 @@ use super::token::{SsoToken, TokenState};
 use crate::cache;
 use crate::config::IdentityCenter;
 use crate::credentials::epoch_secs;
+use crate::paths;
 use crate::provider::ProviderError;
 use crate::sdk::Clients;
 use crate::secret::Secret;
-use crate::store::{CredentialStore, EntryKey, Namespace};
+use crate::store::{CredentialStore, EntryKey, FileLock, LockError, Namespace};
 use crate::upstream::UpstreamError;
+
+/// How long to wait for another process renewing the same session. A device login behind the
+/// lock lasts at most as long as its code (10 minutes at AWS); a killed holder releases the lock
+/// at once.
+const SESSION_LOCK_TIMEOUT_SECS: u64 = 11 * 60;
 
 /// May this run start an interactive login when the session cannot be renewed silently?
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,13 +74,42 @@ impl<'a> SsoSession<'a> {
         Ok(cache::load(self.store, &self.token_key())?)
     }
 
-    /// Forget the access token (the service rejected it) but keep the refresh token.
-    pub fn invalidate_access_token(&self) -> Result<(), ProviderError> {
-        if let Some(mut token) = self.cached()? {
+    /// Forget the access token the service rejected, but keep the refresh token. A token
+    /// another process has renewed meanwhile is left alone.
+    pub async fn invalidate_access_token(
+        &self,
+        rejected: &Secret<String>,
+    ) -> Result<(), ProviderError> {
+        let _lock = self.lock().await?;
+        if let Some(mut token) = self.cached()?
+            && token.access_token.expose() == rejected.expose()
+        {
             token.expires_at = 0;
             cache::save(self.store, &self.token_key(), &token)?;
         }
         Ok(())
+    }
+
+    /// The session's cross-process lock. Waiting happens off the async thread, and the user is
+    /// told when another process holds it (a login in another terminal may take minutes).
+    async fn lock(&self) -> Result<FileLock, ProviderError> {
+        let path =
+            paths::lock_file(&self.token_key().to_string()).map_err(ProviderError::CacheDir)?;
+        let wait = move |timeout| {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || FileLock::exclusive(&path, timeout))
+        };
+        let join = |r: Result<_, tokio::task::JoinError>| {
+            r.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        };
+        match join(wait(Duration::ZERO).await) {
+            Err(LockError::TimedOut { .. }) => {}
+            other => return Ok(other?),
+        }
+        eprintln!("Waiting for another atmos-auth process to renew the SSO session...");
+        Ok(join(
+            wait(Duration::from_secs(SESSION_LOCK_TIMEOUT_SECS)).await,
+        )?)
     }
 
     /// A usable access token: cached, refreshed, or from a new login, as `policy` allows.
@@ -82,6 +123,14 @@ impl<'a> SsoSession<'a> {
         let state = cached.as_ref().map(|t| t.state(now));
         tracing::debug!(cached = cached.is_some(), ?state, "sso session");
         if let (Some(token), Some(TokenState::Fresh)) = (&cached, state) {
+            return Ok(token.access_token.clone());
+        }
+        // Renewal: one process at a time, and whoever waited may find it done.
+        let _lock = self.lock().await?;
+        let cached = self.cached()?;
+        let state = cached.as_ref().map(|t| t.state(now));
+        if let (Some(token), Some(TokenState::Fresh)) = (&cached, state) {
+            tracing::debug!("the SSO session was renewed by another process meanwhile");
             return Ok(token.access_token.clone());
         }
         let mut reason = "you have not logged in";
@@ -103,7 +152,7 @@ impl<'a> SsoSession<'a> {
         match policy {
             LoginPolicy::Never => Err(self.login_required(reason)),
             LoginPolicy::Interactive(browser) => {
-                Ok(self.login(clients, browser, now).await?.access_token)
+                Ok(self.device_login(clients, browser, now).await?.access_token)
             }
         }
     }
@@ -167,9 +216,21 @@ impl<'a> SsoSession<'a> {
         Ok(renewed)
     }
 
-    /// The device-code login. Reuses the registered client while it is valid, and registers
-    /// again once if the service no longer knows it.
+    /// A new device-code login whatever the cached session (`login --force`), under the
+    /// session's lock.
     pub async fn login(
+        &self,
+        clients: &Clients,
+        browser: BrowserPolicy,
+        now: SystemTime,
+    ) -> Result<SsoToken, ProviderError> {
+        let _lock = self.lock().await?;
+        self.device_login(clients, browser, now).await
+    }
+
+    /// The device-code login; the caller holds the session's lock. Reuses the registered client
+    /// while it is valid, and registers again once if the service no longer knows it.
+    async fn device_login(
         &self,
         clients: &Clients,
         browser: BrowserPolicy,

@@ -1,0 +1,91 @@
+//! `atmos-auth profiles`: the profiles under the config root with their descriptions, the
+//! selected one marked. It loads files only: no network, no credential store.
+
+use std::io::Write;
+
+use crate::cli::Global;
+use crate::config::{self, ConfigError};
+use crate::error::{Error, exit};
+
+/// Shown for a profile that does not load, instead of its description.
+const INVALID: &str = "(invalid; run `atmos-auth validate --all-profiles`)";
+
+pub fn run(global: &Global) -> Result<i32, Error> {
+    let options = global.load_options();
+    let root = config::find_root(&options).ok_or(ConfigError::NoRoot {
+        cwd: options.cwd.clone(),
+    })?;
+    let names = config::available_profiles(&root);
+    if names.is_empty() {
+        return Err(ConfigError::NoConfig { root }.into());
+    }
+    let selected = options.selected_profile().map(str::to_owned);
+    let mut rows = Vec::with_capacity(names.len());
+    for name in names {
+        let mut options = global.load_options();
+        options.profile = Some(name.clone());
+        options.config_dir = Some(root.clone());
+        let description = match config::load(&options) {
+            Ok(config) => config.description.unwrap_or_default(),
+            Err(_) => INVALID.to_owned(),
+        };
+        rows.push((
+            selected.as_deref() == Some(name.as_str()),
+            name,
+            description,
+        ));
+    }
+    let text = render(&rows);
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: "stdout".into(),
+            source: error,
+        }),
+        _ => Ok(exit::SUCCESS),
+    }
+}
+
+/// `* name  description` for the selected profile, `  name  description` for the others,
+/// names padded to one width; control characters shown as `?`.
+fn render(rows: &[(bool, String, String)]) -> String {
+    let width = rows
+        .iter()
+        .map(|(_, name, _)| name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (selected, name, description) in rows {
+        let mark = if *selected { '*' } else { ' ' };
+        let line = format!("{mark} {name:<width$}  {description}");
+        let line: String = line
+            .trim_end()
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_aligned_and_the_selected_one_marked() {
+        let rows = [
+            (false, "developers".to_owned(), "Limited access".to_owned()),
+            (true, "devops".to_owned(), "Full access\x1b[31m".to_owned()),
+            (false, "bare".to_owned(), String::new()),
+        ];
+        assert_eq!(
+            render(&rows),
+            "  developers  Limited access\n* devops      Full access?[31m\n  bare\n"
+        );
+    }
+}

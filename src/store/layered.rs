@@ -1,0 +1,135 @@
+//! The `system` store on Linux: the kernel keyring in front of the Secret Service.
+//!
+//! This file owns which layer each entry lives in. It must not interpret values or decide
+//! expiry: the resolver checks every value it loads, so a stale copy in either layer costs at
+//! most one refresh, never a wrong answer.
+//!
+//! Why two layers. The cached path of `credential-process` and `env` (one store read and an
+//! expiry check) has a budget of a few milliseconds, and the Secret Service's first operation
+//! alone costs about 5-15 ms: a D-Bus connection, a session-key exchange and a search. The
+//! kernel keyring answers in microseconds. But the kernel keyring is not a place for secrets
+//! that must last: it is cleared at reboot and after three idle days (`keyutils.rs`), and a
+//! non-root user's quota is 20,000 bytes, about a dozen role credentials. So:
+//!
+//! - [`Namespace::RoleCredentials`] (STS credentials, an hour to twelve hours long, cheap to
+//!   fetch again) live in the kernel keyring (`keyutils` layer). A read tries it first and, on a
+//!   hit, never starts the Secret Service worker or opens D-Bus. A miss reads the Secret Service
+//!   (credentials saved there by an earlier version, or while the kernel keyring was full) and
+//!   copies a hit back into the kernel keyring.
+//! - A save of role credentials goes to the kernel keyring only. They are not also written to
+//!   the Secret Service: that would add a D-Bus round trip and a rewrite of gnome-keyring's file
+//!   on disk to every refresh, to spare one `GetRoleCredentials` call after a reboot; and
+//!   short-lived credentials kept only in kernel memory never reach a disk. When the kernel
+//!   keyring refuses the save (quota, no persistent keyring), the Secret Service takes it, so
+//!   nothing is lost.
+//! - Everything else (SSO token and refresh token, client registration, IAM user keys) lives in
+//!   the Secret Service only, exactly as the `secret-service` store keeps it.
+//! - A delete of role credentials removes both copies, so a forgotten entry cannot come back
+//!   from the lower layer.
+//!
+//! If the kernel keyring is unusable (no persistent keyrings, `EACCES` outside any session), the
+//! first failure switches this handle to the Secret Service alone, silently (logged at debug):
+//! the Secret Service can hold everything, so nothing is lost, only speed. Errors of the Secret
+//! Service are returned as they are, under the kind `system`.
+//!
+//! The `secret-service` and `keyutils` kinds stay single stores; only `system` is layered.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::keyring::KeyringStore;
+use super::{EntryKey, Namespace, StoreError, StoreKind};
+use crate::secret::Secret;
+
+#[derive(Debug)]
+pub(super) struct LayeredStore {
+    /// The kernel keyring: role credentials.
+    kernel: KeyringStore,
+    /// The Secret Service: everything else, and role credentials the kernel keyring refused.
+    secret_service: KeyringStore,
+    /// Set once the kernel keyring has proved unusable in this process.
+    kernel_down: AtomicBool,
+}
+
+impl LayeredStore {
+    /// Opens both layers lazily: no thread, no syscall, no D-Bus until an operation needs it.
+    pub(super) fn open(timeout: Duration) -> Result<Self, StoreError> {
+        Ok(Self {
+            kernel: KeyringStore::open(StoreKind::Keyutils, timeout)?,
+            secret_service: KeyringStore::open(StoreKind::System, timeout)?,
+            kernel_down: AtomicBool::new(false),
+        })
+    }
+
+    pub(super) fn load(&self, key: &EntryKey) -> Result<Option<Secret<String>>, StoreError> {
+        if !in_kernel(key) {
+            return self.secret_service.load(key);
+        }
+        if let Some(kernel) = self.kernel() {
+            match kernel.load(key) {
+                Ok(Some(value)) => return Ok(Some(value)),
+                Ok(None) => {}
+                Err(error) => self.kernel_failed(key, &error),
+            }
+        }
+        let value = self.secret_service.load(key)?;
+        if let (Some(value), Some(kernel)) = (&value, self.kernel()) {
+            // Back-fill, so the next read is a kernel hit; failing to is only slower.
+            if let Err(error) = kernel.save(key, value) {
+                self.kernel_failed(key, &error);
+            }
+        }
+        Ok(value)
+    }
+
+    pub(super) fn save(&self, key: &EntryKey, value: &Secret<String>) -> Result<(), StoreError> {
+        if in_kernel(key)
+            && let Some(kernel) = self.kernel()
+        {
+            match kernel.save(key, value) {
+                Ok(()) => return Ok(()),
+                Err(error) => self.kernel_failed(key, &error),
+            }
+        }
+        self.secret_service.save(key, value)
+    }
+
+    pub(super) fn delete(&self, key: &EntryKey) -> Result<(), StoreError> {
+        if in_kernel(key)
+            && let Some(kernel) = self.kernel()
+            && let Err(error) = kernel.delete(key)
+        {
+            self.kernel_failed(key, &error);
+            if !self.kernel_down.load(Ordering::Relaxed) {
+                // The kernel keyring works but would not delete: the entry may still be there.
+                return Err(error);
+            }
+        }
+        self.secret_service.delete(key)
+    }
+
+    /// The kernel layer, unless it has failed for good in this process.
+    fn kernel(&self) -> Option<&KeyringStore> {
+        (!self.kernel_down.load(Ordering::Relaxed)).then_some(&self.kernel)
+    }
+
+    /// Records a kernel-keyring failure; the caller carries on with the Secret Service.
+    fn kernel_failed(&self, key: &EntryKey, error: &StoreError) {
+        let down = matches!(
+            error,
+            StoreError::Unavailable { .. }
+                | StoreError::Unsupported { .. }
+                | StoreError::WorkerLost { .. }
+                | StoreError::TimedOut { .. }
+        );
+        if down {
+            self.kernel_down.store(true, Ordering::Relaxed);
+        }
+        tracing::debug!(entry = %key, %error, down, "kernel keyring layer failed; using the Secret Service");
+    }
+}
+
+/// Whether `key` belongs in the kernel keyring layer.
+fn in_kernel(key: &EntryKey) -> bool {
+    key.namespace() == Namespace::RoleCredentials
+}
