@@ -108,6 +108,21 @@ impl World {
         self.cmd(args).run()
     }
 
+    /// (account id, permission set) of every GetRoleCredentials the emulator answered, in order.
+    pub fn fetched_roles(&self) -> Vec<(String, String)> {
+        self.emulator
+            .requests()
+            .into_iter()
+            .filter(|r| r.op == crate::emulator::Op::GetRoleCredentials && r.status == 200)
+            .map(|r| {
+                (
+                    r.account_id.unwrap_or_default(),
+                    r.role_name.unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
     /// Log in with the emulator approving the code.
     pub fn login(&self) -> Outcome {
         self.run(&["login"]).success()

@@ -260,13 +260,7 @@ fn auto_provisioned_identities_cover_every_assignment_and_yield_to_written_ones(
     );
     world.run(&["env", "core-audit/ReadOnlyAccess"]).success();
     world.run(&["env", "plat-prod/ReadOnlyAccess"]).success();
-    let fetched: Vec<_> = world
-        .emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.op == Op::GetRoleCredentials)
-        .map(|r| (r.account_id.unwrap(), r.role_name.unwrap()))
-        .collect();
+    let fetched: Vec<_> = world.fetched_roles();
     assert_eq!(
         fetched,
         [

@@ -246,13 +246,7 @@ for profile in sys.argv[1:]:
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("plat-dev/terraform arn:aws:sts::222222222222:assumed-role/AWSReservedSSO_TerraformApplyAccess_"), "{stdout}");
     assert!(stdout.contains("plat-prod/terraform arn:aws:sts::444444444444:assumed-role/AWSReservedSSO_TerraformPlanAccess_"), "{stdout}");
-    let fetched: Vec<_> = world
-        .emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.op == Op::GetRoleCredentials)
-        .map(|r| (r.account_id.unwrap(), r.role_name.unwrap()))
-        .collect();
+    let fetched: Vec<_> = world.fetched_roles();
     assert_eq!(
         fetched,
         [

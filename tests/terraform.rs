@@ -5,7 +5,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::emulator::Op;
 use crate::harness::World;
 use crate::moto::Moto;
 
@@ -86,13 +85,7 @@ fn one_terraform_plan_reads_two_accounts_through_generated_profiles() {
     terraform(&world, &app, &["plan"])
         .success()
         .stdout_has("+ network_vpc = \"vpc-0123\"");
-    let accounts: std::collections::BTreeSet<_> = world
-        .emulator
-        .requests()
-        .into_iter()
-        .filter(|r| r.op == Op::GetRoleCredentials)
-        .map(|r| (r.account_id.unwrap(), r.role_name.unwrap()))
-        .collect();
+    let accounts: std::collections::BTreeSet<_> = world.fetched_roles().into_iter().collect();
     assert_eq!(
         accounts.into_iter().collect::<Vec<_>>(),
         [

@@ -1,10 +1,9 @@
 //! `atmos-auth aws-config`: the generated AWS shared config, on stdout or atomically into a file;
 //! and the copy `exec` points `AWS_CONFIG_FILE` at.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::region_of;
+use super::{print, region_of};
 use crate::config::Config;
 use crate::error::{Error, exit};
 use crate::output::aws_config::{self, Entry, Source};
@@ -55,19 +54,7 @@ pub fn run(config: &Config, output: Option<&Path>) -> Result<i32, Error> {
     let text = render(config)?;
     match output {
         Some(path) => write_if_changed(path, &text)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            if let Err(error) = stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-                && error.kind() != std::io::ErrorKind::BrokenPipe
-            {
-                return Err(Error::Write {
-                    path: "stdout".into(),
-                    source: error,
-                });
-            }
-        }
+        None => print(text.as_bytes())?,
     }
     Ok(exit::SUCCESS)
 }

@@ -2,9 +2,9 @@
 //! that read them through a profile. Called once per Terraform provider, often many at once:
 //! the cached path does no network work, and concurrent misses make one upstream call.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
-use super::{Context, browser_policy};
+use super::{Context, browser_policy, print};
 use crate::error::{Error, exit};
 use crate::output::credential_process;
 use crate::provider::sso::LoginPolicy;
@@ -20,15 +20,6 @@ pub fn run(context: &Context, identity: Option<&str>) -> Result<i32, Error> {
     };
     let credentials = context.resolver().resolve(identity, policy)?;
     let text = credential_process::render(&credentials);
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "stdout".into(),
-            source: error,
-        }),
-        _ => Ok(exit::SUCCESS),
-    }
+    print(text.as_bytes())?;
+    Ok(exit::SUCCESS)
 }

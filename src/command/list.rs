@@ -2,10 +2,9 @@
 //! which sessions and credentials are cached until when. Reads the store; never the network,
 //! never a secret.
 
-use std::io::Write;
 use std::time::SystemTime;
 
-use super::Context;
+use super::{Context, print};
 use crate::config::{AccountRef, IdentityKind, ProcessCommand, ProviderKind, Via as ConfigVia};
 use crate::error::{Error, exit};
 use crate::identity::provision;
@@ -124,17 +123,8 @@ pub fn run(context: &Context, format: Format) -> Result<i32, Error> {
         identities,
     };
     let text = list::render(&view, format, now);
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "stdout".into(),
-            source: error,
-        }),
-        _ => Ok(exit::SUCCESS),
-    }
+    print(text.as_bytes())?;
+    Ok(exit::SUCCESS)
 }
 
 fn program(command: &ProcessCommand) -> String {

@@ -5,9 +5,9 @@
 //! The matrix is printed on stdout in every case, so `--format json --check` stays parseable;
 //! the verdict of `--check` goes to stderr.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use super::print;
 use crate::cli::Global;
 use crate::config::{self, Config, ConfigError};
 use crate::error::{Error, exit};
@@ -53,7 +53,7 @@ pub fn run(global: &Global, format: Format, check: Option<Option<PathBuf>>) -> R
         None => one_tier_per_account(&profiles),
     };
     let computed = matrix::compute(&tiers, &profiles);
-    write_stdout(&matrix::render(&computed, format))?;
+    print(matrix::render(&computed, format).as_bytes())?;
     let Some(declared) = declared.filter(|_| check.is_some()) else {
         for problem in &computed.problems {
             eprintln!("warning: {problem}");
@@ -132,18 +132,4 @@ fn one_tier_per_account(profiles: &[(String, Config)]) -> Vec<Tier> {
 /// A path relative to the working directory when it is under it, for shorter messages.
 fn shown(path: &Path, cwd: &Path) -> String {
     path.strip_prefix(cwd).unwrap_or(path).display().to_string()
-}
-
-fn write_stdout(text: &str) -> Result<(), Error> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "stdout".into(),
-            source: error,
-        }),
-        _ => Ok(()),
-    }
 }

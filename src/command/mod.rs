@@ -228,6 +228,19 @@ impl Context {
     }
 }
 
+/// Write a command's answer to stdout. A reader that went away (`| head`) is not an error.
+fn print(bytes: &[u8]) -> Result<(), Error> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: "stdout".into(),
+            source: error,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// The `--identity` value that means "use no identity".
 const NO_IDENTITY: &str = "false";
 

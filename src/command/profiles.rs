@@ -1,8 +1,7 @@
 //! `atmos-auth profiles`: the profiles under the config root with their descriptions, the
 //! selected one marked. It loads files only: no network, no credential store.
 
-use std::io::Write;
-
+use super::print;
 use crate::cli::Global;
 use crate::config::{self, ConfigError};
 use crate::error::{Error, exit};
@@ -36,17 +35,8 @@ pub fn run(global: &Global) -> Result<i32, Error> {
         ));
     }
     let text = render(&rows);
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-    {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "stdout".into(),
-            source: error,
-        }),
-        _ => Ok(exit::SUCCESS),
-    }
+    print(text.as_bytes())?;
+    Ok(exit::SUCCESS)
 }
 
 /// `* name  description` for the selected profile, `  name  description` for the others,
