@@ -33,7 +33,7 @@ const CHAINS: &str = "
     plugged/in:
       kind: credential_process
       spec:
-        command: printf '{\"Version\":1,\"AccessKeyId\":\"AKIAEMULATORCIBOT001\",\"SecretAccessKey\":\"EMULATORSECRETciBotDemoKey00000000000000\"}'
+        command: printf '{\"Version\":1,\"AccessKeyId\":\"AKIAFAKEEMULATORBOT1\",\"SecretAccessKey\":\"EMULATORSECRETciBotDemoKey00000000000000\"}'
 ";
 
 fn world() -> World {
@@ -111,7 +111,7 @@ fn an_iam_user_gets_session_credentials_with_mfa() {
     let world = world();
     world
         .cmd(&["configure", "ci/bot"])
-        .stdin("AKIAEMULATORCIBOT001\nEMULATORSECRETciBotDemoKey00000000000000\n")
+        .stdin("AKIAFAKEEMULATORBOT1\nEMULATORSECRETciBotDemoKey00000000000000\n")
         .run()
         .success()
         .stderr_has("Stored the access keys for ci/bot");
@@ -141,7 +141,7 @@ fn an_iam_user_gets_session_credentials_with_mfa() {
         .unwrap();
     assert_eq!(
         request.access_key_id.as_deref(),
-        Some("AKIAEMULATORCIBOT001")
+        Some("AKIAFAKEEMULATORBOT1")
     );
 }
 
@@ -150,7 +150,7 @@ fn a_wrong_mfa_code_is_refused_clearly() {
     let world = world();
     world
         .cmd(&["configure", "ci/bot"])
-        .stdin("AKIAEMULATORCIBOT001\nEMULATORSECRETciBotDemoKey00000000000000\n")
+        .stdin("AKIAFAKEEMULATORBOT1\nEMULATORSECRETciBotDemoKey00000000000000\n")
         .run()
         .success();
     let out = world

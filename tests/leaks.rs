@@ -31,7 +31,7 @@ fn no_secret_reaches_logs_at_any_level() {
 }
 
 /// An IAM user's long-term key, typed into `configure`: never echoed, never in a file.
-const USER_KEY_ID: &str = "AKIAEMULATORCIBOT001";
+const USER_KEY_ID: &str = "AKIAFAKEEMULATORBOT1";
 const USER_SECRET: &str = "EMULATORSECRETciBotDemoKey00000000000000";
 
 const USER_IDENTITY: &str = "

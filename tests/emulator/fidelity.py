@@ -35,7 +35,7 @@ DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 ACCOUNTS = ["111111111111", "222222222222", "333333333333", "444444444444", "555555555555"]
 PLAT_DEV = "222222222222"
 PLAT_PROD = "444444444444"
-CI_BOT = ("AKIAEMULATORCIBOT001", "EMULATORSECRETciBotDemoKey00000000000000")
+CI_BOT = ("AKIAFAKEEMULATORBOT1", "EMULATORSECRETciBotDemoKey00000000000000")
 CI_BOT_MFA = "arn:aws:iam::111111111111:mfa/ci-bot"
 
 # Nothing from the caller's environment may redirect or sign these clients.
@@ -51,7 +51,7 @@ RETRY = Config(retries={"total_max_attempts": 3, "mode": "standard"}, connect_ti
 
 def client(service, config=NO_RETRY, creds=None, **extra):
     if creds is None:
-        creds = ("AKIAEMULATORUNUSED00", "unused")
+        creds = ("AKIAFAKEUNUSEDKEY000", "unused")
     keys = {"aws_access_key_id": creds[0], "aws_secret_access_key": creds[1]}
     if len(creds) > 2:
         keys["aws_session_token"] = creds[2]
@@ -402,7 +402,7 @@ def _():
 
 @check("sts: unknown key -> InvalidClientTokenId; missing session token -> InvalidClientTokenId")
 def _():
-    expect_error("InvalidClientTokenId", lambda: sts(("ASIAEMULATORNOSUCHKEY", "x", "y")).get_caller_identity(), 403)
+    expect_error("InvalidClientTokenId", lambda: sts(("ASIAFAKENOSUCHKEY000", "x", "y")).get_caller_identity(), 403)
     key, secret, _ = STATE["sso_creds"]
     expect_error("InvalidClientTokenId", lambda: sts((key, secret)).get_caller_identity(), 403)
 

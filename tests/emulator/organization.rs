@@ -191,7 +191,7 @@ impl Organization {
             iam_users: vec![IamUser {
                 name: "ci-bot".into(),
                 account_id: "111111111111".into(),
-                access_key_id: "AKIAEMULATORCIBOT001".into(),
+                access_key_id: "AKIAFAKEEMULATORBOT1".into(),
                 secret_access_key: "EMULATORSECRETciBotDemoKey00000000000000".into(),
                 mfa_serial: Some("arn:aws:iam::111111111111:mfa/ci-bot".into()),
             }],
