@@ -18,8 +18,15 @@ pub fn load<T: DeserializeOwned>(
     match serde_json::from_str(raw.expose()) {
         Ok(value) => Ok(Some(value)),
         Err(error) => {
-            // The serde error names a position and an expected type, never the content.
-            tracing::warn!(entry = %key, %error, "ignoring an unreadable credential store entry");
+            // serde_json's message can quote the value it choked on; only its category and
+            // position are logged.
+            tracing::warn!(
+                entry = %key,
+                category = ?error.classify(),
+                line = error.line(),
+                column = error.column(),
+                "ignoring an unreadable credential store entry"
+            );
             Ok(None)
         }
     }

@@ -101,7 +101,7 @@ impl Error {
                 | ProviderError::UserKeysMissing { .. }
                 | ProviderError::MfaCodeRequired { .. } => exit::LOGIN_REQUIRED,
                 ProviderError::Interrupted => exit::INTERRUPTED,
-                ProviderError::Store(_) => exit::STORE,
+                ProviderError::Store(_) | ProviderError::Lock(_) => exit::STORE,
                 ProviderError::AccountNotFound { .. }
                 | ProviderError::CacheDir(_)
                 | ProviderError::Tls(_)

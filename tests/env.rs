@@ -300,8 +300,9 @@ fn identity_false_means_no_identity() {
         .run()
         .success();
     assert_eq!(out.stdout, "");
+    // Credentials left in the shell by an earlier `eval` must not reach the command either.
     let out = world
-        .run(&[
+        .cmd(&[
             "exec",
             "--identity=false",
             "--",
@@ -309,6 +310,9 @@ fn identity_false_means_no_identity() {
             "-c",
             r#"echo "key=${AWS_ACCESS_KEY_ID-unset} config=${AWS_CONFIG_FILE:+set}""#,
         ])
+        .env("AWS_ACCESS_KEY_ID", "ASIAFAKESTALEKEY0000")
+        .env("AWS_SECRET_ACCESS_KEY", "stale")
+        .run()
         .success();
     assert_eq!(out.stdout, "key=unset config=set\n");
     world

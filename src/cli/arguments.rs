@@ -20,7 +20,7 @@ Examples:
   atmos-auth console plat-dev/terraform              the AWS web console as that identity
 
 Exit codes: 0 success, 1 AWS/upstream failure, 2 usage or configuration error,
-3 login required (non-interactive), 4 credential store unavailable or locked,
+3 login required (non-interactive), 4 credential store unavailable, locked or busy,
 130 interrupted; `exec` returns the command's own exit code (127: not found).";
 
 /// Credential broker for AWS organisations behind IAM Identity Center.

@@ -30,7 +30,7 @@ fn render(config: &Config) -> Result<String, Error> {
             region: region_of(config, identity),
         })
         .collect();
-    let user_config = user_aws_config().and_then(|path| std::fs::read_to_string(path).ok());
+    let user_config = user_aws_config();
     Ok(aws_config::render(
         &source,
         &entries,
@@ -39,15 +39,23 @@ fn render(config: &Config) -> Result<String, Error> {
 }
 
 /// The user's own AWS config, as the SDKs locate it (never our generated file).
-fn user_aws_config() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("AWS_CONFIG_FILE").filter(|p| !p.is_empty()) {
-        let path = PathBuf::from(path);
-        let ours = paths::cache_dir()
-            .ok()
-            .is_some_and(|cache| path.starts_with(cache));
-        return (!ours).then_some(path);
+/// A file we generated (for `exec`, or an earlier `--output`) is skipped in favour of the
+/// default location, so nesting `exec` or regenerating in place never copies our own profiles.
+fn user_aws_config() -> Option<String> {
+    let default =
+        || directories::BaseDirs::new().map(|dirs| dirs.home_dir().join(".aws").join("config"));
+    let path = match std::env::var_os("AWS_CONFIG_FILE").filter(|p| !p.is_empty()) {
+        Some(path) => PathBuf::from(path),
+        None => default()?,
+    };
+    let text = std::fs::read_to_string(&path).ok()?;
+    if !aws_config::is_generated(&text) {
+        return Some(text);
     }
-    directories::BaseDirs::new().map(|dirs| dirs.home_dir().join(".aws").join("config"))
+    let fallback = default().filter(|p| *p != path)?;
+    std::fs::read_to_string(fallback)
+        .ok()
+        .filter(|t| !aws_config::is_generated(t))
 }
 
 pub fn run(config: &Config, output: Option<&Path>) -> Result<i32, Error> {

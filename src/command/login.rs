@@ -49,14 +49,19 @@ pub fn run(
         .map_err(ProviderError::Runtime)?
         .block_on(async {
             let clients = Clients::new(&sso.region, sso.endpoint_url.as_deref()).await?;
-            let token = if force {
-                session.login(&clients, browser, now).await?
-            } else {
-                session
-                    .access_token(&clients, LoginPolicy::Interactive(browser), now)
-                    .await?;
-                session.cached()?.expect("a session was just stored")
-            };
+            let token =
+                if force {
+                    session.login(&clients, browser, now).await?
+                } else {
+                    session
+                        .access_token(&clients, LoginPolicy::Interactive(browser), now)
+                        .await?;
+                    session.cached()?.ok_or_else(|| ProviderError::LoginRequired {
+                    start_url: sso.start_url.clone(),
+                    region: sso.region.clone(),
+                    reason: "the new session could not be read back from the credential store",
+                })?
+                };
             if sso.auto_provision_identities {
                 let portal = Portal::new(clients.sso_portal());
                 let count = provision::refresh(sso, &portal, &token.access_token).await?;

@@ -68,7 +68,9 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             credential_process::run(&Context::load(&global)?, identity.as_deref())
         }
         Subcommand::AwsConfig { output } => {
-            aws_config::run(&config::load(&global.load_options())?, output.as_deref())
+            let mut config = config::load(&global.load_options())?;
+            crate::identity::provision::extend(&mut config);
+            aws_config::run(&config, output.as_deref())
         }
         Subcommand::Console {
             identity,

@@ -21,7 +21,7 @@ use crate::provider::sso::{LoginPolicy, Portal, SsoSession, UNAUTHORIZED};
 use crate::provider::{process, sts};
 use crate::sdk::{self, Clients};
 use crate::secret::Secret;
-use crate::store::{CredentialStore, EntryKey, FileLock, Namespace};
+use crate::store::{CredentialStore, EntryKey, FileLock, LockError, Namespace};
 
 /// Reuse cached credentials while they have more than this left (`auth.refresh_margin`).
 const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(15 * 60);
@@ -29,7 +29,7 @@ const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(15 * 60);
 const LINK_MARGIN: Duration = Duration::from_secs(60);
 /// How long to wait for another process fetching the same credentials. A browser login may be
 /// in progress behind the lock; a killed holder releases it at once.
-const LOCK_TIMEOUT: Duration = Duration::from_secs(300);
+const LOCK_TIMEOUT: Duration = Duration::from_secs(11 * 60);
 
 pub struct Resolver<'a> {
     config: &'a Config,
@@ -127,6 +127,12 @@ impl<'a> Resolver<'a> {
     /// The per-entry lock file, in the cache directory.
     fn lock(&self, key: &EntryKey) -> Result<FileLock, ProviderError> {
         let path = paths::lock_file(&key.to_string()).map_err(ProviderError::CacheDir)?;
+        match FileLock::exclusive(&path, Duration::ZERO) {
+            Err(LockError::TimedOut { .. }) => {}
+            other => return Ok(other?),
+        }
+        // Say why nothing happens: the holder may be waiting for a browser sign-in.
+        eprintln!("Waiting for another atmos-auth process fetching the same credentials...");
         Ok(FileLock::exclusive(&path, LOCK_TIMEOUT)?)
     }
 
@@ -266,9 +272,8 @@ impl<'a> Resolver<'a> {
         token: &Secret<String>,
         name: &str,
     ) -> Result<String, ProviderError> {
-        if let Some(id) = self.config.accounts.get(name) {
-            return Ok(id.to_string());
-        }
+        // Names in the static `accounts:` map were turned into ids when the profile loaded;
+        // a name that reaches this point is looked up in the portal.
         let visible = portal.accounts(token).await?;
         visible
             .get(name)

@@ -113,8 +113,14 @@ pub fn write_github(
     stdout.flush()?;
     let mut text = Zeroizing::new(String::new());
     for var in vars {
-        // The heredoc form is safe for any value; the delimiter must not occur in it.
-        let delimiter = format!("ATMOS_AUTH_EOF_{}", var.name);
+        // The heredoc form is safe for any value whose lines never equal the delimiter; a
+        // random one cannot be planted in a value (say, through an identity's `env:`).
+        let delimiter = loop {
+            let candidate = heredoc_delimiter();
+            if !var.value.expose().lines().any(|line| line == candidate) {
+                break candidate;
+            }
+        };
         let _ = write!(
             text,
             "{}<<{delimiter}\n{}\n{delimiter}\n",
@@ -128,6 +134,14 @@ pub fn write_github(
         .open(github_env)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
+}
+
+/// `ATMOS_AUTH_EOF_` and 16 random hex digits.
+fn heredoc_delimiter() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).expect("the OS random source is available");
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("ATMOS_AUTH_EOF_{hex}")
 }
 
 #[cfg(test)]
@@ -186,9 +200,16 @@ mod tests {
         write_github(&vars, &path, &mut stdout).unwrap();
         assert_eq!(String::from_utf8(stdout).unwrap(), "::add-mask::s3cr3t\n");
         let written = std::fs::read_to_string(&path).unwrap();
-        assert!(written.starts_with(
-            "EXISTING=1\nAWS_SECRET_ACCESS_KEY<<ATMOS_AUTH_EOF_AWS_SECRET_ACCESS_KEY\ns3cr3t\n"
-        ));
-        assert!(written.contains("AWS_REGION<<ATMOS_AUTH_EOF_AWS_REGION\nus-east-1\n"));
+        let lines: Vec<&str> = written.lines().collect();
+        assert_eq!(lines[0], "EXISTING=1");
+        let delimiter = lines[1].strip_prefix("AWS_SECRET_ACCESS_KEY<<").unwrap();
+        assert!(
+            delimiter.starts_with("ATMOS_AUTH_EOF_") && delimiter.len() == 31,
+            "{delimiter}"
+        );
+        assert_eq!(&lines[2..4], ["s3cr3t", delimiter]);
+        let second = lines[4].strip_prefix("AWS_REGION<<").unwrap();
+        assert_ne!(second, delimiter, "a new delimiter per variable");
+        assert_eq!(&lines[5..7], ["us-east-1", second]);
     }
 }

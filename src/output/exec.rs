@@ -12,6 +12,12 @@ use super::vars::EnvVar;
 /// Variables that would make an SDK in the child prefer other credentials, or sign with a
 /// mix of ours and stale ones.
 pub const CONFLICTING: &[&str] = &[
+    // Credentials already in the caller's environment (an earlier `eval "$(atmos-auth env …)"`)
+    // must never leak into a command run for another identity, or for none.
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
     "AWS_PROFILE",
     "AWS_DEFAULT_PROFILE",
     "AWS_ROLE_ARN",

@@ -54,14 +54,20 @@ pub fn credential_vars(
         EnvVar::plain(REGION, region.to_owned()),
         EnvVar::plain(DEFAULT_REGION, region.to_owned()),
     ];
-    let protected = [
-        ACCESS_KEY_ID,
-        SECRET_ACCESS_KEY,
-        SESSION_TOKEN,
-        CREDENTIAL_EXPIRATION,
-    ];
+    // The credentials, and anything that would make an SDK look elsewhere for them (`exec`
+    // removes those from the environment), cannot be set through an identity's `env:`.
+    let protected = |name: &str| {
+        [
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            SESSION_TOKEN,
+            CREDENTIAL_EXPIRATION,
+        ]
+        .contains(&name)
+            || super::exec::CONFLICTING.contains(&name)
+    };
     for (name, value) in extra {
-        if protected.contains(&name.as_str()) {
+        if protected(name) {
             continue;
         }
         match vars.iter_mut().find(|v| v.name == *name) {

@@ -61,10 +61,13 @@ pub fn run(command: &ProcessCommand) -> Result<Credentials, ProcessError> {
             source,
         })?;
     let mut stdout = child.stdout.take().expect("piped");
-    let reader = std::thread::spawn(move || {
+    // The reader reports through a channel: a grandchild that keeps stdout open must not make
+    // the deadline below meaningless.
+    let (sender, output) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut text = Zeroizing::new(String::new());
         let _ = stdout.read_to_string(&mut text);
-        text
+        let _ = sender.send(text);
     });
     let deadline = Instant::now() + TIMEOUT;
     let status = loop {
@@ -78,7 +81,10 @@ pub fn run(command: &ProcessCommand) -> Result<Credentials, ProcessError> {
             }
         }
     };
-    let text = reader.join().unwrap_or_default();
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    let Ok(text) = output.recv_timeout(remaining) else {
+        return Err(ProcessError::TimedOut { program });
+    };
     if !status.success() {
         return Err(ProcessError::Failed {
             program,

@@ -88,7 +88,12 @@ impl LayeredStore {
         {
             match kernel.save(key, value) {
                 Ok(()) => return Ok(()),
-                Err(error) => self.kernel_failed(key, &error),
+                Err(error) => {
+                    self.kernel_failed(key, &error);
+                    // An older copy left in the kernel layer would be read first and hide the
+                    // one about to go to the Secret Service.
+                    let _ = kernel.delete(key);
+                }
             }
         }
         self.secret_service.save(key, value)

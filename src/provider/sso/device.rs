@@ -18,6 +18,8 @@ use crate::upstream::UpstreamError;
 
 /// RFC 8628 §3.5: after `slow_down`, add five seconds to the polling interval.
 const SLOW_DOWN_STEP_SECS: u64 = 5;
+/// Used when the service does not state how long the device code lives.
+const DEFAULT_CODE_LIFETIME_SECS: u64 = 600;
 /// Used when the service does not state an interval.
 const DEFAULT_INTERVAL_SECS: u64 = 5;
 
@@ -65,7 +67,14 @@ pub async fn authorize(
             .filter(|i| *i > 0)
             .unwrap_or(DEFAULT_INTERVAL_SECS),
     );
-    let expires_in = Duration::from_secs(u64::try_from(auth.expires_in).unwrap_or(0));
+    // A code whose lifetime the service did not state is given the usual ten minutes, so
+    // polling (and the locks held meanwhile) always ends.
+    let expires_in = Duration::from_secs(
+        u64::try_from(auth.expires_in)
+            .ok()
+            .filter(|s| *s > 0)
+            .unwrap_or(DEFAULT_CODE_LIFETIME_SECS),
+    );
 
     let mut stderr = std::io::stderr();
     let _ = writeln!(
@@ -155,7 +164,7 @@ async fn poll(
             Some("AccessDeniedException") => return Err(ProviderError::AccessDenied),
             _ => return Err(UpstreamError::from_sdk("CreateToken", error).into()),
         }
-        if !expires_in.is_zero() && Instant::now() >= deadline {
+        if Instant::now() >= deadline {
             return Err(ProviderError::DeviceCodeExpired);
         }
     }

@@ -127,6 +127,8 @@ impl<'a> SsoSession<'a> {
         }
         // Renewal: one process at a time, and whoever waited may find it done.
         let _lock = self.lock().await?;
+        // The wait may have lasted minutes: judge the token by the clock as it is now.
+        let now = now.max(SystemTime::now());
         let cached = self.cached()?;
         let state = cached.as_ref().map(|t| t.state(now));
         if let (Some(token), Some(TokenState::Fresh)) = (&cached, state) {
