@@ -88,7 +88,10 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             let mut context = Context::load(&global)?;
             if refresh {
                 list::refresh(&context)?;
-                context = Context::load(&global)?;
+                // Reload the profile (not the store: a `file` store would ask for its password
+                // again) so assignments that went away disappear too.
+                context.config = config::load(&global.load_options())?;
+                context.provisioned = crate::identity::provision::extend(&mut context.config);
             }
             list::run(&context, format.into())
         }

@@ -114,9 +114,8 @@ impl<'a> Resolver<'a> {
                 let parent = self.obtain(plan, index - 1, policy, LINK_MARGIN)?;
                 let hop = &plan.hops[index - 1];
                 tracing::info!(identity = hop.identity, "assuming role");
-                self.block_on(async {
-                    let clients = Clients::new(plan.region, plan.endpoint_url).await?;
-                    sts::assume_role(&clients, &parent, hop).await
+                self.sts(plan, async |clients| {
+                    sts::assume_role(clients, &parent, hop).await
                 })?
             }
         };
@@ -147,6 +146,18 @@ impl<'a> Resolver<'a> {
         self.runtime.get().expect("just set").block_on(future)
     }
 
+    /// An STS call along the plan's chain, with clients for its region and endpoint.
+    fn sts<T>(
+        &self,
+        plan: &Plan<'_>,
+        call: impl AsyncFnOnce(&Clients) -> Result<T, ProviderError>,
+    ) -> Result<T, ProviderError> {
+        self.block_on(async {
+            let clients = Clients::new(plan.region, plan.endpoint_url).await?;
+            call(&clients).await
+        })
+    }
+
     fn fetch_source(
         &self,
         plan: &Plan<'_>,
@@ -161,9 +172,8 @@ impl<'a> Resolver<'a> {
             Source::WebIdentity { provider, role } => {
                 let token =
                     github_oidc::fetch_token(&GithubEnv::from_process(), &provider.audience)?;
-                self.block_on(async {
-                    let clients = Clients::new(plan.region, plan.endpoint_url).await?;
-                    sts::assume_role_with_web_identity(&clients, &token, role).await
+                self.sts(plan, async |clients| {
+                    sts::assume_role_with_web_identity(clients, &token, role).await
                 })
             }
             Source::User {
@@ -184,9 +194,8 @@ impl<'a> Resolver<'a> {
                     None => None,
                 };
                 let mfa = mfa_arn.zip(code.as_ref().map(|c| c.expose().as_str()));
-                self.block_on(async {
-                    let clients = Clients::new(plan.region, plan.endpoint_url).await?;
-                    sts::get_session_token(&clients, &keys, mfa, *duration).await
+                self.sts(plan, async |clients| {
+                    sts::get_session_token(clients, &keys, mfa, *duration).await
                 })
             }
             Source::Process { command } => Ok(process::run(command)?),
@@ -234,35 +243,25 @@ impl<'a> Resolver<'a> {
         let session = SsoSession::new(provider, self.store);
         let portal = Portal::new(clients.sso_portal());
         let mut token = session.access_token(&clients, policy, now).await?;
-        let (account_id, label) = match account {
-            AccountRef::Id(id) => (id.to_string(), id.to_string()),
-            AccountRef::Name(name) => match self.account_id(&portal, &token, name).await {
-                // As below: a token the portal refuses is renewed once.
-                Err(ProviderError::Upstream(error)) if error.code() == Some(UNAUTHORIZED) => {
-                    tracing::info!("the SSO portal rejected the cached session; renewing it");
-                    session.invalidate_access_token(&token).await?;
-                    token = session.access_token(&clients, policy, now).await?;
-                    (self.account_id(&portal, &token, name).await?, name.clone())
-                }
-                other => (other?, name.clone()),
-            },
+        let label = match account {
+            AccountRef::Id(id) => id.to_string(),
+            AccountRef::Name(name) => name.clone(),
         };
-        match portal
-            .role_credentials(&token, &account_id, &label, permission_set)
-            .await
-        {
-            // The portal refused a token we believed valid (revoked, or a clock that runs
-            // behind): renew the session once and try again.
-            Err(ProviderError::Upstream(error)) if error.code() == Some(UNAUTHORIZED) => {
-                tracing::info!("the SSO portal rejected the cached session; renewing it");
-                session.invalidate_access_token(&token).await?;
-                token = session.access_token(&clients, policy, now).await?;
-                portal
-                    .role_credentials(&token, &account_id, &label, permission_set)
-                    .await
+        let account_id = match account {
+            AccountRef::Id(id) => id.to_string(),
+            AccountRef::Name(name) => {
+                renewing(&session, &clients, policy, &mut token, async |token| {
+                    self.account_id(&portal, token, name).await
+                })
+                .await?
             }
-            other => other,
-        }
+        };
+        renewing(&session, &clients, policy, &mut token, async |token| {
+            portal
+                .role_credentials(token, &account_id, &label, permission_set)
+                .await
+        })
+        .await
     }
 
     /// An account's id from the static `accounts:` map, or else from the portal's list.
@@ -282,6 +281,28 @@ impl<'a> Resolver<'a> {
                 name: name.to_owned(),
                 visible: visible.into_keys().collect(),
             })
+    }
+}
+
+/// Make a portal call with the session's token. When the portal refuses a token we believed
+/// valid (revoked, or a clock that runs behind), renew the session once and call again.
+async fn renewing<T>(
+    session: &SsoSession<'_>,
+    clients: &Clients,
+    policy: LoginPolicy,
+    token: &mut Secret<String>,
+    call: impl AsyncFn(&Secret<String>) -> Result<T, ProviderError>,
+) -> Result<T, ProviderError> {
+    match call(token).await {
+        Err(ProviderError::Upstream(error)) if error.code() == Some(UNAUTHORIZED) => {
+            tracing::info!("the SSO portal rejected the cached session; renewing it");
+            session.invalidate_access_token(token).await?;
+            *token = session
+                .access_token(clients, policy, SystemTime::now())
+                .await?;
+            call(token).await
+        }
+        other => other,
     }
 }
 
