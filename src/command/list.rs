@@ -5,7 +5,7 @@
 use std::time::SystemTime;
 
 use super::{Context, print};
-use crate::config::{AccountRef, IdentityKind, ProcessCommand, ProviderKind, Via as ConfigVia};
+use crate::config::{AccountRef, IdentityKind, ProviderKind, Via as ConfigVia};
 use crate::error::{Error, exit};
 use crate::identity::provision;
 use crate::output::list::{
@@ -104,7 +104,7 @@ pub fn run(context: &Context, format: Format) -> Result<i32, Error> {
             }
             IdentityKind::User { .. } => (None, "IAM user".into()),
             // Only the program: a command line may carry arguments nobody should see listed.
-            IdentityKind::CredentialProcess { command } => (None, program(command)),
+            IdentityKind::CredentialProcess { command } => (None, command.program().to_owned()),
         };
         identities.push(IdentityView {
             name: identity.name.clone(),
@@ -125,15 +125,4 @@ pub fn run(context: &Context, format: Format) -> Result<i32, Error> {
     let text = list::render(&view, format, now);
     print(text.as_bytes())?;
     Ok(exit::SUCCESS)
-}
-
-fn program(command: &ProcessCommand) -> String {
-    match command {
-        ProcessCommand::Shell(line) => line
-            .split_whitespace()
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
-        ProcessCommand::Args(args) => args[0].clone(),
-    }
 }

@@ -134,6 +134,17 @@ pub enum ProcessCommand {
     Args(Vec<String>),
 }
 
+impl ProcessCommand {
+    /// The program alone, for messages and listings: the rest of a command line may carry
+    /// arguments nobody should see repeated.
+    pub fn program(&self) -> &str {
+        match self {
+            Self::Shell(line) => line.split_whitespace().next().unwrap_or_default(),
+            Self::Args(args) => &args[0],
+        }
+    }
+}
+
 /// The account a permission set is used in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountRef {

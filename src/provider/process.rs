@@ -33,22 +33,17 @@ pub enum ProcessError {
 }
 
 pub fn run(command: &ProcessCommand) -> Result<Credentials, ProcessError> {
-    let (mut child_command, program) = match command {
+    let program = command.program().to_owned();
+    let mut child_command = match command {
         ProcessCommand::Shell(line) => {
             let mut c = Command::new("sh");
             c.arg("-c").arg(line);
-            (
-                c,
-                line.split_whitespace()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
+            c
         }
         ProcessCommand::Args(args) => {
             let mut c = Command::new(&args[0]);
             c.args(&args[1..]);
-            (c, args[0].clone())
+            c
         }
     };
     let mut child = child_command
