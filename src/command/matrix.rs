@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::print;
 use crate::cli::Global;
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config};
 use crate::error::{Error, exit};
 use crate::output::matrix::{self, Declared, Format, MatrixError, Tier};
 
@@ -24,13 +24,7 @@ const MISMATCH: i32 = 1;
 /// `Some(Some(path))` for `--check FILE`.
 pub fn run(global: &Global, format: Format, check: Option<Option<PathBuf>>) -> Result<i32, Error> {
     let options = global.load_options();
-    let root = config::find_root(&options).ok_or(ConfigError::NoRoot {
-        cwd: options.cwd.clone(),
-    })?;
-    let names = config::available_profiles(&root);
-    if names.is_empty() {
-        return Err(ConfigError::NoConfig { root }.into());
-    }
+    let (root, names) = config::profiles_under(&options)?;
     // Relative to the working directory when under it, so that messages stay short.
     let default_file = PathBuf::from(shown(&root.join(MATRIX_FILE), &options.cwd));
     let declared = match &check {

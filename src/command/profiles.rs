@@ -3,7 +3,7 @@
 
 use super::print;
 use crate::cli::Global;
-use crate::config::{self, ConfigError};
+use crate::config;
 use crate::error::{Error, exit};
 
 /// Shown for a profile that does not load, instead of its description.
@@ -11,13 +11,7 @@ const INVALID: &str = "(invalid; run `atmos-auth validate --all-profiles`)";
 
 pub fn run(global: &Global) -> Result<i32, Error> {
     let options = global.load_options();
-    let root = config::find_root(&options).ok_or(ConfigError::NoRoot {
-        cwd: options.cwd.clone(),
-    })?;
-    let names = config::available_profiles(&root);
-    if names.is_empty() {
-        return Err(ConfigError::NoConfig { root }.into());
-    }
+    let (root, names) = config::profiles_under(&options)?;
     let selected = options.selected_profile().map(str::to_owned);
     let mut rows = Vec::with_capacity(names.len());
     for name in names {

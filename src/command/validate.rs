@@ -2,7 +2,7 @@
 //! store, for pre-commit hooks and CI on a profiles repository.
 
 use crate::cli::Global;
-use crate::config::{self, ConfigError};
+use crate::config;
 use crate::error::{Error, exit};
 
 /// Check the selected profile, or with `all` every profile under the config root. Every
@@ -13,12 +13,7 @@ pub fn run(global: &Global, all: bool) -> Result<i32, Error> {
         report_clean(config.profile.as_deref(), &config);
         return Ok(exit::SUCCESS);
     }
-    let options = global.load_options();
-    let root = config::find_root(&options).ok_or(ConfigError::NoRoot { cwd: options.cwd })?;
-    let profiles = config::available_profiles(&root);
-    if profiles.is_empty() {
-        return Err(ConfigError::NoConfig { root }.into());
-    }
+    let (root, profiles) = config::profiles_under(&global.load_options())?;
     let mut failed = 0;
     for profile in &profiles {
         let mut options = global.load_options();

@@ -48,7 +48,8 @@ pub use provider::{GithubOidc, IdentityCenter, Provider, ProviderKind};
 pub use root::available_profiles;
 
 use node::Node;
-pub use root::find_root;
+use root::find_root;
+pub use root::profiles_under;
 use root::{CONFIG_FILE, profile_file};
 use validator::Validator;
 

@@ -14,7 +14,7 @@ pub(crate) const PROFILES_DIR: &str = "profiles";
 
 /// The config root for these options, or `None` when nothing is found and no user config
 /// directory is known.
-pub fn find_root(options: &LoadOptions) -> Option<PathBuf> {
+pub(crate) fn find_root(options: &LoadOptions) -> Option<PathBuf> {
     let explicit = options
         .config_dir
         .as_ref()
@@ -44,6 +44,19 @@ pub(crate) fn profile_file(root: &Path, profile: &str) -> Option<PathBuf> {
 
 /// The profiles under `root`: directories of `profiles/` holding an `atmos.yaml`, sorted.
 /// An unreadable or missing `profiles/` has no profiles.
+/// The config root for `options` and the profiles under it, for commands that go over every
+/// profile; no root, or a root without profiles, is an error.
+pub fn profiles_under(options: &LoadOptions) -> Result<(PathBuf, Vec<String>), super::ConfigError> {
+    let root = find_root(options).ok_or_else(|| super::ConfigError::NoRoot {
+        cwd: options.cwd.clone(),
+    })?;
+    let names = available_profiles(&root);
+    if names.is_empty() {
+        return Err(super::ConfigError::NoConfig { root });
+    }
+    Ok((root, names))
+}
+
 pub fn available_profiles(root: &Path) -> Vec<String> {
     let Ok(entries) = std::fs::read_dir(root.join(PROFILES_DIR)) else {
         return Vec::new();
