@@ -42,24 +42,12 @@ pub fn lock_file(key: &str) -> io::Result<PathBuf> {
 /// group or others or belongs to another user.
 #[cfg(unix)]
 pub fn check_private_dir(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::MetadataExt;
-
-    let metadata = std::fs::metadata(dir)?;
-    let mode = metadata.mode() & 0o7777;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
-    let (exposure, fix) = if metadata.uid() != euid {
-        let exposure = Exposure::Owner {
-            uid: metadata.uid(),
-        };
-        (
-            exposure,
-            "remove it or set XDG_CACHE_HOME to a directory of your own",
-        )
-    } else if mode & 0o022 != 0 {
-        (Exposure::Writable { mode }, "run `chmod 700` on it")
-    } else {
+    let Some(exposure) = Exposure::of(&std::fs::metadata(dir)?) else {
         return Ok(());
+    };
+    let fix = match exposure {
+        Exposure::Owner { .. } => "remove it or set XDG_CACHE_HOME to a directory of your own",
+        Exposure::Writable { .. } => "run `chmod 700` on it",
     };
     Err(io::Error::new(
         io::ErrorKind::PermissionDenied,

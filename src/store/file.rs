@@ -54,6 +54,28 @@ pub enum Exposure {
     Owner { uid: u32 },
 }
 
+impl Exposure {
+    /// How `metadata`'s path is exposed to other users, if at all: owned by someone else, or
+    /// writable by group or others. The one rule for the store and the cache directories.
+    #[cfg(unix)]
+    pub fn of(metadata: &fs::Metadata) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let euid = unsafe { libc::geteuid() };
+        let mode = metadata.mode() & 0o7777;
+        if metadata.uid() != euid {
+            Some(Self::Owner {
+                uid: metadata.uid(),
+            })
+        } else if mode & 0o022 != 0 {
+            Some(Self::Writable { mode })
+        } else {
+            None
+        }
+    }
+}
+
 pub(super) struct FileStore {
     path: PathBuf,
     lock_path: PathBuf,
@@ -242,8 +264,6 @@ impl std::fmt::Debug for FileStore {
 /// path passes: it will be created private.
 #[cfg(unix)]
 fn check_private(path: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::MetadataExt;
-
     let metadata = match fs::metadata(path) {
         Ok(metadata) => metadata,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -255,22 +275,13 @@ fn check_private(path: &Path) -> Result<(), StoreError> {
             });
         }
     };
-    let insecure = |exposure| StoreError::Insecure {
-        path: path.to_owned(),
-        exposure,
-    };
-    let mode = metadata.mode() & 0o7777;
-    if mode & 0o022 != 0 {
-        return Err(insecure(Exposure::Writable { mode }));
+    match Exposure::of(&metadata) {
+        Some(exposure) => Err(StoreError::Insecure {
+            path: path.to_owned(),
+            exposure,
+        }),
+        None => Ok(()),
     }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let euid = unsafe { libc::geteuid() };
-    if metadata.uid() != euid {
-        return Err(insecure(Exposure::Owner {
-            uid: metadata.uid(),
-        }));
-    }
-    Ok(())
 }
 
 /// Windows has no mode bits; the user profile directory is private by its ACL.
