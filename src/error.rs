@@ -112,6 +112,7 @@ impl Error {
                     | GithubOidcError::MissingPermission { .. }
                     | GithubOidcError::InsecureUrl { .. },
                 ) => exit::USAGE,
+                ProviderError::Paging { .. } => exit::UPSTREAM,
                 _ => exit::UPSTREAM,
             },
             Self::Store(_) => exit::STORE,
@@ -167,7 +168,9 @@ impl Error {
                 "check the identity's `principal` in your profile, or ask an administrator for the assignment".into()
             }
             Self::Provider(ProviderError::AccountNotFound { visible, .. }) => {
-                format!("add the account to the `accounts:` map in atmos.yaml; accounts you can see: {}", list(visible))
+                // The names are the portal's words: a name may not start a line of its own.
+                let visible: Vec<String> = visible.iter().map(|name| crate::text::printable(name)).collect();
+                format!("add the account to the `accounts:` map in atmos.yaml; accounts you can see: {}", list(&visible))
             }
             Self::Provider(ProviderError::AmbiguousAccount { ids, .. }) => format!(
                 "name the account by id in the identity's principal, for example `account: {{ id: \"{}\" }}`",

@@ -47,7 +47,7 @@ pub enum ProviderError {
     #[error(
         "account name `{name}` is shared by {} accounts: {}",
         ids.len(),
-        ids.join(", ")
+        crate::text::printable(&ids.join(", "))
     )]
     AmbiguousAccount { name: String, ids: Vec<String> },
 
