@@ -103,17 +103,24 @@ impl Error {
                 ProviderError::Interrupted => exit::INTERRUPTED,
                 ProviderError::Store(_) | ProviderError::Lock(_) => exit::STORE,
                 ProviderError::AccountNotFound { .. }
+                | ProviderError::AmbiguousAccount { .. }
                 | ProviderError::CacheDir(_)
                 | ProviderError::Tls(_)
+                | ProviderError::Endpoint(_)
                 | ProviderError::Github(
-                    GithubOidcError::NotInActions | GithubOidcError::MissingPermission { .. },
+                    GithubOidcError::NotInActions
+                    | GithubOidcError::MissingPermission { .. }
+                    | GithubOidcError::InsecureUrl { .. },
                 ) => exit::USAGE,
+                ProviderError::Paging { .. } => exit::UPSTREAM,
                 _ => exit::UPSTREAM,
             },
             Self::Store(_) => exit::STORE,
             Self::Exec(error) => error.exit_code(),
             Self::Write { .. } => exit::UPSTREAM,
-            Self::Console(ConsoleError::Duration | ConsoleError::Tls(_)) => exit::USAGE,
+            Self::Console(
+                ConsoleError::Duration | ConsoleError::Tls(_) | ConsoleError::Endpoint(_),
+            ) => exit::USAGE,
             Self::Console(_) => exit::UPSTREAM,
             Self::Configure(_) => exit::USAGE,
             Self::Matrix(_) => exit::USAGE,
@@ -153,6 +160,7 @@ impl Error {
             }
             Self::Provider(ProviderError::Github(error)) => return error.hint(),
             Self::Provider(ProviderError::Tls(error)) => return error.hint(),
+            Self::Provider(ProviderError::Endpoint(error)) => error.hint(),
             Self::Provider(ProviderError::Lock(_)) => {
                 "another atmos-auth process is fetching the same credentials; retry when it is done".into()
             }
@@ -160,7 +168,16 @@ impl Error {
                 "check the identity's `principal` in your profile, or ask an administrator for the assignment".into()
             }
             Self::Provider(ProviderError::AccountNotFound { visible, .. }) => {
-                format!("add the account to the `accounts:` map in atmos.yaml; accounts you can see: {}", list(visible))
+                // The names are the portal's words: a name may not start a line of its own.
+                let visible: Vec<String> = visible.iter().map(|name| crate::text::printable(name)).collect();
+                format!("add the account to the `accounts:` map in atmos.yaml; accounts you can see: {}", list(&visible))
+            }
+            Self::Provider(ProviderError::AmbiguousAccount { ids, .. }) => format!(
+                "name the account by id in the identity's principal, for example `account: {{ id: \"{}\" }}`",
+                ids.first().map(String::as_str).unwrap_or_default()
+            ),
+            Self::Provider(ProviderError::Paging { .. }) => {
+                "the SSO portal endpoint is broken or is not AWS: check `spec.endpoint_url` and any AWS_ENDPOINT_URL* setting".into()
             }
             Self::Provider(ProviderError::Upstream(error)) => match error.kind {
                 FailureKind::Network | FailureKind::Timeout => {
@@ -184,25 +201,35 @@ impl Error {
             Self::InvalidStoreTimeout { .. } => "give a duration such as `5s` or `500ms`".into(),
             Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),
             Self::Matrix(error) => return error.hint(),
+            Self::Console(ConsoleError::Endpoint(error)) => error.hint(),
             _ => return None,
         })
     }
 
     /// The full text printed on stderr: the error, its causes when `verbose`, and the hint.
+    /// Causes from the SDK quote what a server said, so every line is made terminal-safe here.
     pub fn report(&self, verbose: bool) -> String {
-        let mut out = format!("error: {self}\n");
+        let mut out = format!("error: {}\n", lines_printable(&self.to_string()));
         if verbose {
             let mut source = std::error::Error::source(self);
             while let Some(cause) = source {
-                let _ = writeln!(out, "caused by: {cause}");
+                let _ = writeln!(out, "caused by: {}", lines_printable(&cause.to_string()));
                 source = cause.source();
             }
         }
         if let Some(hint) = self.hint() {
-            let _ = writeln!(out, "hint: {hint}");
+            let _ = writeln!(out, "hint: {}", lines_printable(&hint));
         }
         out
     }
+}
+
+/// `text` with its line breaks kept and every other unsafe character escaped.
+fn lines_printable(text: &str) -> String {
+    text.split('\n')
+        .map(crate::text::printable)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The closest candidate by edit distance, if it is close enough to be a likely typo.

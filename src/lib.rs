@@ -10,6 +10,7 @@ mod cli;
 mod command;
 pub mod config;
 pub mod credentials;
+mod endpoint;
 mod error;
 mod identity;
 mod output;
@@ -19,6 +20,7 @@ mod run;
 mod sdk;
 pub mod secret;
 pub mod store;
+mod text;
 mod tls;
 mod upstream;
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
-use crate::tls::TlsError;
+use crate::provider::ProviderError;
 
 /// How long to wait for a TCP/TLS connection before giving up on an attempt.
 const CONNECT_TIMEOUT_SECS: u64 = 5;
@@ -59,8 +59,10 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Clients for `region`. Fails only when `AWS_CA_BUNDLE` names an unusable file.
-    pub async fn new(region: &str, endpoint_url: Option<&str>) -> Result<Self, TlsError> {
+    /// Clients for `region`. Fails when an endpoint breaks the transport rule (plain http off
+    /// loopback: see `endpoint`) or when `AWS_CA_BUNDLE` names an unusable file.
+    pub async fn new(region: &str, endpoint_url: Option<&str>) -> Result<Self, ProviderError> {
+        crate::endpoint::check_sdk(endpoint_url)?;
         let mut http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
         if let Some(store) = crate::tls::sdk_trust_store()? {

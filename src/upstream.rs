@@ -2,6 +2,7 @@
 //!
 //! SDK errors are large generic types; this keeps the operation, the service's error code and
 //! message, and whether the failure was the network, a timeout, a malformed answer or a refusal.
+//! The code and message are the server's words: they are shown with control characters escaped.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -9,6 +10,8 @@ use std::fmt;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::text::printable;
 
 /// What kind of failure a call ended in, which decides the wording and the hint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,10 +104,10 @@ impl fmt::Display for UpstreamError {
             FailureKind::Service => {
                 write!(f, "`{op}` was refused")?;
                 if let Some(code) = &self.code {
-                    write!(f, ": {code}")?;
+                    write!(f, ": {}", printable(code))?;
                 }
                 if let Some(message) = self.message.as_deref().filter(|m| !m.is_empty()) {
-                    write!(f, ": {message}")?;
+                    write!(f, ": {}", printable(message))?;
                 }
                 Ok(())
             }
@@ -116,7 +119,7 @@ impl fmt::Display for UpstreamError {
                     write!(f, " (HTTP {status})")?;
                 }
                 if let Some(message) = &self.message {
-                    write!(f, ": {message}")?;
+                    write!(f, ": {}", printable(message))?;
                 }
                 Ok(())
             }

@@ -118,17 +118,27 @@ fn an_untrusted_certificate_points_at_aws_ca_bundle() {
 }
 
 #[test]
-fn a_plain_http_token_url_is_refused() {
+fn a_plain_http_token_url_is_refused_off_loopback() {
     let world = world();
-    world
-        .cmd(&["env"])
-        .env("ATMOS_PROFILE", "github-plan")
-        .env("GITHUB_ACTIONS", "true")
-        .env("ACTIONS_ID_TOKEN_REQUEST_URL", "http://127.0.0.1:9/token")
-        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t")
-        .run()
+    let run = |url: &str| {
+        world
+            .cmd(&["env"])
+            .env("ATMOS_PROFILE", "github-plan")
+            .env("GITHUB_ACTIONS", "true")
+            .env("ACTIONS_ID_TOKEN_REQUEST_URL", url)
+            .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t")
+            .run()
+    };
+    let out = run("http://10.255.255.1/token").code(2);
+    assert_eq!(
+        out.stderr,
+        "error: `ACTIONS_ID_TOKEN_REQUEST_URL` is plain http to a host that is not loopback: `http://10.255.255.1/token`\n\
+         hint: use an `https://` URL; plain `http://` is only allowed to 127.0.0.1, ::1 or localhost; check what sets `ACTIONS_ID_TOKEN_REQUEST_URL`\n"
+    );
+    // Loopback passes the rule, and then finds nothing listening.
+    run("http://127.0.0.1:9/token")
         .code(1)
-        .stderr_has("http://127.0.0.1:9/token");
+        .stderr_has("could not reach the GitHub OIDC token endpoint `127.0.0.1`");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -18,6 +18,8 @@ mod exec;
 mod faults;
 /// GitHub Actions OIDC over HTTPS with a custom CA.
 mod github_oidc;
+/// Hostile endpoints: plain http, terminal escapes, endless pages, shared account names.
+mod hostile_endpoint;
 /// Role chains, IAM users, credential processes.
 mod identity_graph;
 /// The real Secret Service and kernel keyring, and a missing one.

@@ -9,6 +9,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use zeroize::Zeroizing;
 
 use super::{Context, region_of};
+use crate::endpoint::EndpointError;
 use crate::error::{Error, exit};
 use crate::provider::sso::LoginPolicy;
 
@@ -34,6 +35,8 @@ pub enum ConsoleError {
     },
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    #[error(transparent)]
+    Endpoint(EndpointError),
     #[error("the federation endpoint `{endpoint}` answered without a sign-in token")]
     NoToken { endpoint: String },
 }
@@ -48,12 +51,19 @@ pub fn run(
     if duration.is_some_and(|d| !(MIN_SESSION..=MAX_SESSION).contains(&d)) {
         return Err(ConsoleError::Duration.into());
     }
-    let identity = context.identity(identity)?;
-    let credentials = context.resolver().resolve(identity, LoginPolicy::Never)?;
     let endpoint = std::env::var(FEDERATION_URL_ENV)
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| FEDERATION_URL.into());
+    // The session (secret key and token) goes in the query: never in the clear off this host.
+    crate::endpoint::check(&endpoint).map_err(|refusal| {
+        ConsoleError::Endpoint(EndpointError {
+            setting: format!("`{FEDERATION_URL_ENV}`"),
+            refusal,
+        })
+    })?;
+    let identity = context.identity(identity)?;
+    let credentials = context.resolver().resolve(identity, LoginPolicy::Never)?;
     let session = Zeroizing::new(
         serde_json::json!({
             "sessionId": credentials.access_key_id,

@@ -34,7 +34,7 @@ pub fn run(global: &Global) -> Result<i32, Error> {
 }
 
 /// `* name  description` for the selected profile, `  name  description` for the others,
-/// names padded to one width; control characters shown as `?`.
+/// names padded to one width; control characters shown as escapes.
 fn render(rows: &[(bool, String, String)]) -> String {
     let width = rows
         .iter()
@@ -45,12 +45,7 @@ fn render(rows: &[(bool, String, String)]) -> String {
     for (selected, name, description) in rows {
         let mark = if *selected { '*' } else { ' ' };
         let line = format!("{mark} {name:<width$}  {description}");
-        let line: String = line
-            .trim_end()
-            .chars()
-            .map(|c| if c.is_control() { '?' } else { c })
-            .collect();
-        out.push_str(&line);
+        out.push_str(&crate::text::printable(line.trim_end()));
         out.push('\n');
     }
     out
@@ -69,7 +64,7 @@ mod tests {
         ];
         assert_eq!(
             render(&rows),
-            "  developers  Limited access\n* devops      Full access?[31m\n  bare\n"
+            "  developers  Limited access\n* devops      Full access\\u{1b}[31m\n  bare\n"
         );
     }
 }

@@ -55,10 +55,12 @@ pub fn run(context: &Context, identity: Option<&str>, format: WhoamiFormat) -> R
             serde_json::to_string_pretty(&report).expect("serializes")
         ),
         WhoamiFormat::Text => {
-            println!("identity    {}", report.identity);
-            println!("account     {}", report.account);
-            println!("arn         {}", report.arn);
-            println!("user id     {}", report.user_id);
+            // The account, ARN and user id are what STS said: shown terminal-safe.
+            use crate::text::printable;
+            println!("identity    {}", printable(&report.identity));
+            println!("account     {}", printable(&report.account));
+            println!("arn         {}", printable(&report.arn));
+            println!("user id     {}", printable(&report.user_id));
             println!("expires     {}", report.expiration);
         }
     }

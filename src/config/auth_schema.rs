@@ -336,7 +336,7 @@ impl Validator<'_> {
             );
             if let Some(node) = spec.as_ref().and_then(|spec| spec.get("endpoint_url")) {
                 endpoint_url = self
-                    .url(node, &format!("{path}.spec.endpoint_url"))
+                    .endpoint_url(node, &format!("{path}.spec.endpoint_url"))
                     .map(Some)
                     .ok_or(());
             }

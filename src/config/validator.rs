@@ -348,6 +348,24 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A URL the program sends requests to: `url`, and the transport rule of `endpoint`
+    /// (https, or plain http only to loopback).
+    pub fn endpoint_url(&mut self, node: &Node, path: &str) -> Option<String> {
+        let text = self.url(node, path)?;
+        match crate::endpoint::check(&text) {
+            Ok(()) => Some(text),
+            Err(refusal) => {
+                let hint = format!("{}, such as a local emulator", crate::endpoint::FIX);
+                self.report(
+                    &node.location,
+                    format!("endpoint `{path}` is refused: {refusal}"),
+                    Some(hint),
+                );
+                None
+            }
+        }
+    }
+
     /// Checks an identity, provider or alias name (the rule is documented in `identity.rs`).
     pub fn name(&mut self, name: &str, location: &Location, what: &str) -> bool {
         let problem = if name.is_empty() {

@@ -3,8 +3,12 @@
 //! there become identities named `<account-name>/<PermissionSet>`. The list is not secret; it is
 //! cached as JSON (0600, written atomically) and refreshed at login or with `list --refresh`.
 //! Identities written in the profile always win over provisioned ones of the same name.
+//!
+//! AWS lets two accounts share a name. Their identities are then named
+//! `<account-name>-<account-id>/<PermissionSet>`, so that neither hides the other and no name
+//! stands for a guess between them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -40,19 +44,43 @@ pub async fn refresh(
     token: &Secret<String>,
 ) -> Result<usize, ProviderError> {
     let mut assignments = Vec::new();
-    for (account_name, account_id) in portal.accounts(token).await? {
-        for permission_set in portal.roles(token, &account_id).await? {
-            assignments.push(Assignment {
-                account_id: account_id.clone(),
-                account_name: account_name.clone(),
-                permission_set,
-            });
+    for (account_name, account_ids) in portal.accounts(token).await? {
+        if account_ids.len() > 1 {
+            tracing::warn!(
+                "accounts {} share the name `{}`: their identities are named `{}-<account id>/…`",
+                account_ids.join(", "),
+                crate::text::printable(&account_name),
+                crate::text::printable(&account_name),
+            );
+        }
+        for account_id in account_ids {
+            for permission_set in portal.roles(token, &account_id).await? {
+                assignments.push(Assignment {
+                    account_id: account_id.clone(),
+                    account_name: account_name.clone(),
+                    permission_set,
+                });
+            }
         }
     }
     let path = cache_file(provider).map_err(ProviderError::CacheDir)?;
     let json = serde_json::to_vec_pretty(&assignments).expect("assignments serialize");
     write_atomic(&path, &json, PRIVATE_FILE_MODE).map_err(ProviderError::CacheDir)?;
     Ok(assignments.len())
+}
+
+/// The account names that more than one account id carries.
+fn shared_account_names(assignments: &[Assignment]) -> HashSet<String> {
+    let mut ids: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+    for assignment in assignments {
+        ids.entry(assignment.account_name.as_str())
+            .or_default()
+            .insert(assignment.account_id.as_str());
+    }
+    ids.into_iter()
+        .filter(|(_, ids)| ids.len() > 1)
+        .map(|(name, _)| name.to_owned())
+        .collect()
 }
 
 /// Add the cached assignments of every auto-provisioning provider to `config` as identities,
@@ -74,8 +102,16 @@ pub fn extend(config: &mut Config) -> Vec<String> {
         else {
             continue;
         };
+        let shared = shared_account_names(&assignments);
         for assignment in assignments {
-            let name = format!("{}/{}", assignment.account_name, assignment.permission_set);
+            let name = if shared.contains(&assignment.account_name) {
+                format!(
+                    "{}-{}/{}",
+                    assignment.account_name, assignment.account_id, assignment.permission_set
+                )
+            } else {
+                format!("{}/{}", assignment.account_name, assignment.permission_set)
+            };
             let Ok(account_id) = assignment.account_id.parse() else {
                 continue;
             };

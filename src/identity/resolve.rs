@@ -273,14 +273,19 @@ impl<'a> Resolver<'a> {
     ) -> Result<String, ProviderError> {
         // Names in the static `accounts:` map were turned into ids when the profile loaded;
         // a name that reaches this point is looked up in the portal.
-        let visible = portal.accounts(token).await?;
-        visible
-            .get(name)
-            .cloned()
-            .ok_or_else(|| ProviderError::AccountNotFound {
+        // AWS lets two accounts share a name: that is an error, never a guess.
+        let mut visible = portal.accounts(token).await?;
+        match visible.remove(name) {
+            Some(mut ids) if ids.len() == 1 => Ok(ids.remove(0)),
+            Some(ids) if !ids.is_empty() => Err(ProviderError::AmbiguousAccount {
+                name: name.to_owned(),
+                ids,
+            }),
+            _ => Err(ProviderError::AccountNotFound {
                 name: name.to_owned(),
                 visible: visible.into_keys().collect(),
-            })
+            }),
+        }
     }
 }
 

@@ -16,6 +16,8 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Serialize, Serializer};
 
+use crate::text::printable;
+
 /// Everything `list` shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ListView {
@@ -508,7 +510,7 @@ fn mermaid_id(prefix: &str, name: &str, used: &mut HashSet<String>) -> String {
 fn mermaid_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        if matches!(c, '"' | '#' | '<' | '>' | '&' | '|' | '`') || c.is_control() {
+        if matches!(c, '"' | '#' | '<' | '>' | '&' | '|' | '`') || crate::text::is_unsafe(c) {
             let _ = write!(out, "#{};", u32::from(c));
         } else {
             out.push(c);
@@ -519,20 +521,6 @@ fn mermaid_escape(text: &str) -> String {
 
 // ---------------------------------------------------------------------------------------------
 // shared
-
-/// `text` with control characters written as escapes, so a name cannot move the cursor or
-/// recolour the terminal.
-fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// `2026-11-25T20:11:57Z (in 52m)`
 fn until_text(until: SystemTime, now: SystemTime) -> String {

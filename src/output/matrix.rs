@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::config::{AccountRef, Config, IdentityKind};
+use crate::text::printable;
 
 mod declared;
 
@@ -569,13 +570,6 @@ fn to_json(matrix: &Matrix) -> serde_json::Value {
         .collect();
     let problems: Vec<_> = matrix.problems.iter().map(|p| p.to_string()).collect();
     json!({ "tiers": tiers, "profiles": profiles, "problems": problems })
-}
-
-/// Control characters would move the cursor or recolour the terminal; show them as `?`.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 #[cfg(test)]

@@ -29,12 +29,27 @@ pub enum ProviderError {
     },
 
     #[error(
-        "account `{name}` is not in the `accounts:` map and the SSO portal lists no account of that name"
+        "account `{}` is not in the `accounts:` map and the SSO portal lists no account of that name",
+        crate::text::printable(name)
     )]
     AccountNotFound { name: String, visible: Vec<String> },
 
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
+
+    /// A listing that would not end: the endpoint is broken or hostile.
+    #[error("`{operation}` did not end: {fault}")]
+    Paging {
+        operation: &'static str,
+        fault: crate::provider::sso::PagingFault,
+    },
+
+    #[error(
+        "account name `{name}` is shared by {} accounts: {}",
+        ids.len(),
+        crate::text::printable(&ids.join(", "))
+    )]
+    AmbiguousAccount { name: String, ids: Vec<String> },
 
     #[error(transparent)]
     Process(#[from] crate::provider::process::ProcessError),
@@ -58,6 +73,9 @@ pub enum ProviderError {
 
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+
+    #[error(transparent)]
+    Endpoint(#[from] crate::endpoint::EndpointError),
 
     #[error(transparent)]
     Github(#[from] crate::provider::github_oidc::GithubOidcError),

@@ -6,7 +6,8 @@
 //! tells a job without that permission from a run outside Actions. They arrive in a `GithubEnv`,
 //! so the logic never reads the process environment itself.
 //!
-//! The request token goes only over https and only in the `Authorization` header. Neither it nor
+//! The request token goes only over https (plain http only to loopback: the rule of `endpoint`)
+//! and only in the `Authorization` header. Neither it nor
 //! the ID token is logged, printed or written anywhere: the ID token leaves as a `Secret`, and no
 //! error carries a response body that could hold either.
 
@@ -158,7 +159,10 @@ pub enum GithubOidcError {
     )]
     MissingPermission { missing: Vec<&'static str> },
 
-    #[error("`{}` is not an https URL: `{url}`", env::REQUEST_URL)]
+    #[error(
+        "`{}` is plain http to a host that is not loopback: `{url}`",
+        env::REQUEST_URL
+    )]
     InsecureUrl { url: String },
 
     #[error("`{}` is not a valid URL: `{url}`", env::REQUEST_URL)]
@@ -228,7 +232,8 @@ impl GithubOidcError {
                     .to_owned(),
             ),
             Self::InsecureUrl { .. } => Some(format!(
-                "the request token is only ever sent over https; check what sets `{}`",
+                "{}; check what sets `{}`",
+                crate::endpoint::FIX,
                 env::REQUEST_URL
             )),
             Self::InvalidUrl { .. } | Self::InvalidRequestToken => Some(format!(
@@ -448,12 +453,12 @@ fn check_url(url: &str) -> Result<String, GithubOidcError> {
     };
     let uri: Uri = url.parse().map_err(|_| invalid())?;
     let host = uri.host().filter(|h| !h.is_empty()).ok_or_else(invalid)?;
-    match uri.scheme_str() {
-        Some(scheme) if scheme.eq_ignore_ascii_case("https") => Ok(host.to_owned()),
-        Some(scheme) if scheme.eq_ignore_ascii_case("http") => Err(GithubOidcError::InsecureUrl {
+    match crate::endpoint::check(url) {
+        Ok(()) => Ok(host.to_owned()),
+        Err(crate::endpoint::Refusal::PlainHttp { .. }) => Err(GithubOidcError::InsecureUrl {
             url: url.to_owned(),
         }),
-        _ => Err(invalid()),
+        Err(crate::endpoint::Refusal::NotHttp) => Err(invalid()),
     }
 }
 
@@ -488,7 +493,7 @@ fn short_detail(body: &[u8], token: &Secret<String>) -> Option<String> {
     let token = token.expose();
     let withheld = message.is_empty()
         || message.chars().count() > MAX_DETAIL_CHARS
-        || message.chars().any(char::is_control)
+        || message.chars().any(crate::text::is_unsafe)
         // A JWT (the ID token) starts with base64 of `{"`.
         || message.contains("eyJ")
         || message.contains(token.as_str());
@@ -596,9 +601,9 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "`ACTIONS_ID_TOKEN_REQUEST_URL` is not an https URL: `http://example.com/idtoken?api-version=2.0`"
+            "`ACTIONS_ID_TOKEN_REQUEST_URL` is plain http to a host that is not loopback: `http://example.com/idtoken?api-version=2.0`"
         );
-        assert!(err.hint().unwrap().contains("only ever sent over https"));
+        assert!(err.hint().unwrap().starts_with("use an `https://` URL"));
         // Upper case schemes too.
         let err = error(&actions("HTTP://example.com/idtoken"));
         assert!(

@@ -29,7 +29,24 @@ pub enum Fault {
     ExpiredToken,
     /// OIDC `AccessDeniedException`, portal `ForbiddenException`, STS `AccessDenied`.
     AccessDenied,
+    /// A hostile endpoint: a refusal whose message carries terminal escape sequences and bidi
+    /// controls (OIDC and the portal; STS's XML cannot carry them, so it gets a plain refusal).
+    HostileMessage,
+    /// A hostile endpoint: an empty page of ListAccounts or ListAccountRoles whose `nextToken`
+    /// is always the same, so a client that trusts it pages forever.
+    EndlessPages,
+    /// StartDeviceAuthorization as it would be answered, but with this user code and this
+    /// verification URI (complete URI included).
+    DevicePrompt {
+        user_code: String,
+        verification_uri: String,
+    },
 }
+
+/// What `HostileMessage` says: a window-title rewrite, a screen clear, a colour and a
+/// right-to-left override.
+const HOSTILE_TEXT: &str =
+    "Denied\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[31m red \u{9b}0m \u{202e}gnp.exe\u{7f}";
 
 impl Fault {
     /// Produces the answer to a call of `op` hit by this fault. `handle` is the real handler;
@@ -44,6 +61,28 @@ impl Fault {
             Fault::TruncatedBody => {
                 let mut reply = handle();
                 reply.framing = Framing::Truncated;
+                reply
+            }
+            Fault::EndlessPages => {
+                let list_key = match op {
+                    Op::ListAccountRoles => "roleList",
+                    _ => "accountList",
+                };
+                let mut body = serde_json::json!({ "nextToken": "EMULATORPAGE.endless" });
+                body[list_key] = serde_json::Value::Array(Vec::new());
+                Reply::json(200, &body)
+            }
+            Fault::DevicePrompt {
+                user_code,
+                verification_uri,
+            } => {
+                let mut reply = handle();
+                if let Ok(mut body) = serde_json::from_slice::<serde_json::Value>(&reply.body) {
+                    body["userCode"] = user_code.as_str().into();
+                    body["verificationUri"] = verification_uri.as_str().into();
+                    body["verificationUriComplete"] = verification_uri.as_str().into();
+                    reply.body = body.to_string().into_bytes();
+                }
                 reply
             }
             Fault::WrongContentType => Reply::html(
@@ -106,11 +145,22 @@ impl Fault {
                 &format!("User is not authorized to perform: sts:{}", op.name()),
                 request_id,
             ),
+            (Fault::HostileMessage, Service::Oidc) => {
+                wire_error::oidc("InvalidRequestException", HOSTILE_TEXT)
+            }
+            (Fault::HostileMessage, Service::Portal) => {
+                wire_error::portal(400, "InvalidRequestException", HOSTILE_TEXT)
+            }
+            (Fault::HostileMessage, Service::Sts) => {
+                wire_error::sts(400, "InvalidParameterValue", "Denied", request_id)
+            }
             (
                 Fault::Delay(_)
                 | Fault::MalformedBody
                 | Fault::TruncatedBody
-                | Fault::WrongContentType,
+                | Fault::WrongContentType
+                | Fault::EndlessPages
+                | Fault::DevicePrompt { .. },
                 _,
             ) => {
                 unreachable!("delivery faults are handled in apply")

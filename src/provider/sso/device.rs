@@ -4,6 +4,10 @@
 //! Everything shown to the user goes to stderr, so `eval "$(atmos-auth env --login …)"` keeps a
 //! clean stdout. The user code is not a secret (it is useless without the device code, which is
 //! never shown); tokens never reach the terminal.
+//!
+//! What the service sends is not trusted: the user code and URI are shown with control
+//! characters escaped, the URI is opened in a browser only when it is https (or plain http to
+//! loopback, the rule of `endpoint`), and the code's lifetime and polling interval are bounded.
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -14,14 +18,21 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::registration::{ClientRegistration, GRANT_DEVICE_CODE};
 use crate::provider::ProviderError;
 use crate::secret::Secret;
+use crate::text::printable;
 use crate::upstream::UpstreamError;
 
 /// RFC 8628 §3.5: after `slow_down`, add five seconds to the polling interval.
 const SLOW_DOWN_STEP_SECS: u64 = 5;
 /// Used when the service does not state how long the device code lives.
 const DEFAULT_CODE_LIFETIME_SECS: u64 = 600;
+/// The longest a login waits for approval, whatever the service says (it states 600 s): the
+/// locks held meanwhile must be released in bounded time.
+const MAX_CODE_LIFETIME_SECS: u64 = 3600;
 /// Used when the service does not state an interval.
 const DEFAULT_INTERVAL_SECS: u64 = 5;
+/// Polling interval bounds: never a busy loop, never a wait that outlives a user's patience.
+const MIN_INTERVAL_SECS: u64 = 1;
+const MAX_INTERVAL_SECS: u64 = 60;
 
 /// Whether the login may open a browser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,39 +67,35 @@ pub async fn authorize(
         Secret::new(auth.device_code.ok_or_else(|| {
             UpstreamError::missing_field("StartDeviceAuthorization", "deviceCode")
         })?);
-    let user_code = auth.user_code.unwrap_or_default();
+    let user_code = printable(&auth.user_code.unwrap_or_default());
     let uri = auth.verification_uri.unwrap_or_default();
     let uri_complete = auth
         .verification_uri_complete
         .unwrap_or_else(|| uri.clone());
-    let interval = Duration::from_secs(
-        u64::try_from(auth.interval)
-            .ok()
-            .filter(|i| *i > 0)
-            .unwrap_or(DEFAULT_INTERVAL_SECS),
-    );
-    // A code whose lifetime the service did not state is given the usual ten minutes, so
-    // polling (and the locks held meanwhile) always ends.
-    let expires_in = Duration::from_secs(
-        u64::try_from(auth.expires_in)
-            .ok()
-            .filter(|s| *s > 0)
-            .unwrap_or(DEFAULT_CODE_LIFETIME_SECS),
-    );
+    let interval = Duration::from_secs(interval_secs(auth.interval));
+    let expires_in = Duration::from_secs(code_lifetime_secs(auth.expires_in));
 
     let mut stderr = std::io::stderr();
     let _ = writeln!(
         stderr,
-        "To sign in to {start_url}, open this URL in a browser:\n\n    {uri_complete}\n\nand confirm the code {user_code}\n"
+        "To sign in to {}, open this URL in a browser:\n\n    {}\n\nand confirm the code {user_code}\n",
+        printable(start_url),
+        printable(&uri_complete)
     );
-    if browser == BrowserPolicy::Open
-        && let Err(error) = webbrowser::open(&uri_complete)
-    {
-        tracing::info!(%error, "could not open a browser");
-        let _ = writeln!(
-            stderr,
-            "(could not open a browser; open the URL above yourself)"
-        );
+    if browser == BrowserPolicy::Open {
+        if let Err(refusal) = crate::endpoint::check(&uri_complete) {
+            let _ = writeln!(
+                stderr,
+                "warning: not opening the sign-in URL in a browser: {refusal}; \
+                 check that the SSO endpoint is the one you expect before opening it yourself\n"
+            );
+        } else if let Err(error) = webbrowser::open(&uri_complete) {
+            tracing::info!(%error, "could not open a browser");
+            let _ = writeln!(
+                stderr,
+                "(could not open a browser; open the URL above yourself)"
+            );
+        }
     }
 
     let spinner = spinner(&user_code);
@@ -115,6 +122,25 @@ fn spinner(user_code: &str) -> ProgressBar {
         eprintln!("Waiting for approval...");
     }
     bar
+}
+
+/// The service's polling interval, within bounds; the default when it states none.
+fn interval_secs(stated: i32) -> u64 {
+    u64::try_from(stated)
+        .ok()
+        .filter(|secs| *secs > 0)
+        .unwrap_or(DEFAULT_INTERVAL_SECS)
+        .clamp(MIN_INTERVAL_SECS, MAX_INTERVAL_SECS)
+}
+
+/// How long the device code is polled for: the service's word up to an hour, and the usual ten
+/// minutes when it states none, so polling (and the locks held meanwhile) always ends.
+fn code_lifetime_secs(stated: i32) -> u64 {
+    u64::try_from(stated)
+        .ok()
+        .filter(|secs| *secs > 0)
+        .unwrap_or(DEFAULT_CODE_LIFETIME_SECS)
+        .min(MAX_CODE_LIFETIME_SECS)
 }
 
 async fn poll(
@@ -157,7 +183,8 @@ async fn poll(
                 tracing::debug!("authorization pending");
             }
             Some("SlowDownException") => {
-                interval += Duration::from_secs(SLOW_DOWN_STEP_SECS);
+                interval = (interval + Duration::from_secs(SLOW_DOWN_STEP_SECS))
+                    .min(Duration::from_secs(MAX_INTERVAL_SECS));
                 tracing::debug!(interval_secs = interval.as_secs(), "asked to slow down");
             }
             Some("ExpiredTokenException") => return Err(ProviderError::DeviceCodeExpired),
@@ -167,5 +194,29 @@ async fn poll(
         if Instant::now() >= deadline {
             return Err(ProviderError::DeviceCodeExpired);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_polling_interval_is_bounded() {
+        assert_eq!(interval_secs(0), DEFAULT_INTERVAL_SECS);
+        assert_eq!(interval_secs(-3), DEFAULT_INTERVAL_SECS);
+        assert_eq!(interval_secs(1), 1);
+        assert_eq!(interval_secs(30), 30);
+        assert_eq!(interval_secs(86_400), MAX_INTERVAL_SECS);
+        assert_eq!(interval_secs(i32::MAX), MAX_INTERVAL_SECS);
+    }
+
+    #[test]
+    fn the_code_lifetime_is_capped_at_an_hour() {
+        assert_eq!(code_lifetime_secs(0), DEFAULT_CODE_LIFETIME_SECS);
+        assert_eq!(code_lifetime_secs(-1), DEFAULT_CODE_LIFETIME_SECS);
+        assert_eq!(code_lifetime_secs(600), 600);
+        assert_eq!(code_lifetime_secs(3600), 3600);
+        assert_eq!(code_lifetime_secs(i32::MAX), MAX_CODE_LIFETIME_SECS);
     }
 }

@@ -11,5 +11,5 @@ mod session;
 mod token;
 
 pub use device::BrowserPolicy;
-pub use portal::{Portal, UNAUTHORIZED};
+pub use portal::{PagingFault, Portal, UNAUTHORIZED};
 pub use session::{LoginPolicy, SsoSession};

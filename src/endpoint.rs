@@ -1,0 +1,190 @@
+//! The one transport rule every HTTP client of the program obeys: an endpoint is `https://`, or
+//! plain `http://` to a loopback address (127.0.0.0/8, `::1`, `localhost`: a local emulator).
+//!
+//! Anything else would send access tokens, refresh tokens, client secrets or credentials in the
+//! clear to whoever is on the path. The rule is checked before any request, so a refused endpoint
+//! never sees a byte. It owns only the decision; each caller names the setting in its error.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use ureq::http::Uri;
+
+/// The environment variables that override SDK endpoints, as every AWS SDK reads them.
+const SDK_ENDPOINT_VARS: [&str; 4] = [
+    crate::sdk::env::ENDPOINT_URL,
+    crate::sdk::env::ENDPOINT_URL_SSO,
+    crate::sdk::env::ENDPOINT_URL_SSO_OIDC,
+    crate::sdk::env::ENDPOINT_URL_STS,
+];
+
+/// What may follow "use": the fix, shared by every message about a refused endpoint.
+pub const FIX: &str =
+    "use an `https://` URL; plain `http://` is only allowed to 127.0.0.1, ::1 or localhost";
+
+/// Why an endpoint URL is refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// `http://` to this host, which is not a loopback address.
+    PlainHttp { host: String },
+    /// Not an absolute `http(s)://` URL with a host.
+    NotHttp,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PlainHttp { host } => write!(
+                f,
+                "it is plain http to `{}`, which is not a loopback address",
+                crate::text::printable(host)
+            ),
+            Self::NotHttp => f.write_str("it is not an `https://` URL with a host"),
+        }
+    }
+}
+
+/// Checks `url` against the rule. The URL itself is never part of the answer: it may carry
+/// user information.
+pub fn check(url: &str) -> Result<(), Refusal> {
+    let uri: Uri = url.trim().parse().map_err(|_| Refusal::NotHttp)?;
+    let host = uri
+        .host()
+        .filter(|host| !host.is_empty())
+        .ok_or(Refusal::NotHttp)?;
+    match uri.scheme_str() {
+        Some(scheme) if scheme.eq_ignore_ascii_case("https") => Ok(()),
+        Some(scheme) if scheme.eq_ignore_ascii_case("http") => {
+            if is_loopback(host) {
+                Ok(())
+            } else {
+                Err(Refusal::PlainHttp {
+                    host: host.to_owned(),
+                })
+            }
+        }
+        _ => Err(Refusal::NotHttp),
+    }
+}
+
+/// `localhost`, or a literal address in 127.0.0.0/8 or `::1` (brackets allowed).
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_end_matches('.');
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let literal = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    literal
+        .parse::<IpAddr>()
+        .is_ok_and(|address| address.is_loopback())
+}
+
+/// An endpoint refused by the rule, with the setting that chose it.
+#[derive(Debug, thiserror::Error)]
+#[error("the endpoint in {setting} is refused: {refusal}")]
+pub struct EndpointError {
+    /// How the user would find it: "`AWS_ENDPOINT_URL_STS`", "`spec.endpoint_url`".
+    pub setting: String,
+    pub refusal: Refusal,
+}
+
+impl EndpointError {
+    pub fn hint(&self) -> String {
+        format!("{FIX}, or unset {}", self.setting)
+    }
+}
+
+/// Checks every endpoint the SDK clients may use: the `AWS_ENDPOINT_URL*` variables that are
+/// set, and the provider's `spec.endpoint_url`.
+pub fn check_sdk(endpoint_url: Option<&str>) -> Result<(), EndpointError> {
+    for var in SDK_ENDPOINT_VARS {
+        if let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            check(&value.to_string_lossy()).map_err(|refusal| EndpointError {
+                setting: format!("`{var}`"),
+                refusal,
+            })?;
+        }
+    }
+    if let Some(url) = endpoint_url {
+        check(url).map_err(|refusal| EndpointError {
+            setting: "`spec.endpoint_url`".to_owned(),
+            refusal,
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn https_anywhere_is_allowed() {
+        for url in [
+            "https://portal.sso.us-east-1.amazonaws.com",
+            "HTTPS://sts.amazonaws.com/",
+            "https://10.0.0.1:8443/x",
+        ] {
+            assert_eq!(check(url), Ok(()), "{url}");
+        }
+    }
+
+    #[test]
+    fn plain_http_is_allowed_only_to_loopback() {
+        for url in [
+            "http://127.0.0.1:4566",
+            "http://127.1.2.3",
+            "http://localhost:8080/",
+            "http://LOCALHOST.",
+            "http://[::1]:4566",
+        ] {
+            assert_eq!(check(url), Ok(()), "{url}");
+        }
+        for (url, host) in [
+            ("http://10.255.255.1", "10.255.255.1"),
+            ("HTTP://sts.amazonaws.com", "sts.amazonaws.com"),
+            ("http://localhost.evil.example", "localhost.evil.example"),
+            ("http://128.0.0.1", "128.0.0.1"),
+            ("http://[::2]", "[::2]"),
+            ("http://0.0.0.0:4566", "0.0.0.0"),
+        ] {
+            assert_eq!(
+                check(url),
+                Err(Refusal::PlainHttp { host: host.into() }),
+                "{url}"
+            );
+        }
+    }
+
+    #[test]
+    fn anything_but_an_http_url_with_a_host_is_refused() {
+        for url in [
+            "ftp://127.0.0.1",
+            "127.0.0.1:4566",
+            "http://",
+            "not a url",
+            "",
+        ] {
+            assert_eq!(check(url), Err(Refusal::NotHttp), "{url:?}");
+        }
+    }
+
+    #[test]
+    fn the_message_names_the_setting_and_the_host_but_not_the_url() {
+        let error = EndpointError {
+            setting: "`AWS_ENDPOINT_URL_STS`".into(),
+            refusal: check("http://user:hunter2@10.255.255.1/").unwrap_err(),
+        };
+        assert_eq!(
+            error.to_string(),
+            "the endpoint in `AWS_ENDPOINT_URL_STS` is refused: it is plain http to `10.255.255.1`, which is not a loopback address"
+        );
+        assert_eq!(
+            error.hint(),
+            "use an `https://` URL; plain `http://` is only allowed to 127.0.0.1, ::1 or localhost, or unset `AWS_ENDPOINT_URL_STS`"
+        );
+    }
+}

@@ -1,0 +1,60 @@
+//! Text that did not come from the program itself (names from a profile, and everything a
+//! server says: user codes, verification URIs, error messages, account names), made safe to
+//! write to a terminal.
+//!
+//! A terminal obeys control characters: ESC starts sequences that move the cursor, recolour,
+//! rewrite the title or the clipboard, and bidi controls reorder what the eye reads. Each such
+//! character is written as a visible `\u{…}` escape (`\n`, `\r`, `\t` as those two characters),
+//! so the text shows what was sent and cannot act on the terminal.
+
+/// Whether `c` would act on a terminal or reorder text: C0, DEL, C1 and the bidi embedding,
+/// override and isolate controls (U+202A–U+202E, U+2066–U+2069).
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every unsafe character written as an escape.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_unsafe(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_untouched() {
+        let text = "plat-dev/Terraform Apply — ünïcode ✓";
+        assert_eq!(printable(text), text);
+    }
+
+    #[test]
+    fn c0_c1_del_and_escape_become_visible_escapes() {
+        assert_eq!(
+            printable("a\u{1b}[31mred\u{7}\u{7f}\u{9b}2J\n\t"),
+            "a\\u{1b}[31mred\\u{7}\\u{7f}\\u{9b}2J\\n\\t"
+        );
+    }
+
+    #[test]
+    fn bidi_controls_become_visible_escapes() {
+        assert_eq!(
+            printable("evil\u{202e}txt.exe\u{2066}x\u{2069}"),
+            "evil\\u{202e}txt.exe\\u{2066}x\\u{2069}"
+        );
+    }
+
+    #[test]
+    fn nothing_unsafe_survives() {
+        let all: String = (0u32..0x3000).filter_map(char::from_u32).collect();
+        assert!(!printable(&all).chars().any(is_unsafe));
+    }
+}
