@@ -326,6 +326,56 @@ pub fn default_session_name(user: &str) -> String {
 mod tests {
     use super::*;
 
+    const CONFIG: &str = "
+auth:
+  providers:
+    sso:
+      kind: aws/iam-identity-center
+      region: us-east-1
+      start_url: https://x.awsapps.com/start
+  identities:
+    dev:
+      kind: aws/permission-set
+      via: { provider: sso }
+      principal: { name: Admin, account: { id: \"222222222222\" } }
+    chained:
+      kind: aws/assume-role
+      via: { identity: dev }
+      principal: { assume_role: \"arn:aws:iam::222222222222:role/x\" }
+";
+
+    /// The keys of `chained` (its source, then its hop) with these endpoint variables set.
+    fn keys(vars: &[(&'static str, &str)]) -> Vec<String> {
+        let sources = [(std::path::PathBuf::from("atmos.yaml"), CONFIG.to_owned())];
+        let config =
+            crate::config::from_sources(std::path::PathBuf::from("."), None, &sources).unwrap();
+        let ambient = Ambient {
+            user: "u".into(),
+            github_job: String::new(),
+            endpoint_vars: vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+        };
+        Plan::new(&config, config.identity("chained").unwrap(), &ambient).keys
+    }
+
+    #[test]
+    fn every_link_is_bound_to_the_endpoints_it_came_from() {
+        let aws = keys(&[]);
+        assert!(
+            aws[0].starts_with("us-east-1|https://x.awsapps.com/start|222222222222|Admin@"),
+            "{}",
+            aws[0]
+        );
+        assert!(aws[1].starts_with("chained@"), "{}", aws[1]);
+        let sts = keys(&[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")]);
+        assert_eq!(aws[0], sts[0], "portal credentials do not depend on STS");
+        assert_ne!(aws[1], sts[1], "a hop is bound to its STS endpoint");
+        for var in ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"] {
+            let sso = keys(&[(var, "http://127.0.0.1:1")]);
+            assert_ne!(aws[0], sso[0], "bound to the session's endpoints ({var})");
+            assert_ne!(aws[1], sso[1], "a hop is bound to the link before ({var})");
+        }
+    }
+
     #[test]
     fn session_names_follow_the_sts_rules() {
         assert_eq!(default_session_name("jane.doe"), "atmos-auth-jane.doe");
