@@ -99,6 +99,17 @@ pub fn expires_within(expires_at: u64, margin: Duration, now: SystemTime) -> boo
     expires_at <= now.saturating_add(margin.as_secs())
 }
 
+/// The longest role session AWS grants: 12 hours.
+pub const MAX_ROLE_SESSION_SECS: u64 = 12 * 60 * 60;
+
+/// A server-stated credential expiry (epoch seconds), believed up to `now` plus the longer of
+/// [`MAX_ROLE_SESSION_SECS`] and `asked`, the lifetime requested (an IAM user's session token may
+/// be asked for 36 h). Anything later is mistaken or hostile and is treated as that cap.
+pub fn capped_role_expiry(expires_at: u64, asked: Duration, now: SystemTime) -> u64 {
+    let longest = asked.as_secs().max(MAX_ROLE_SESSION_SECS);
+    expires_at.min(epoch_secs(now).saturating_add(longest))
+}
+
 /// Seconds since the Unix epoch for `time`.
 pub fn epoch_secs(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH)
@@ -121,6 +132,19 @@ mod tests {
         assert!(expires_within(10_000, margin, at(9_100)));
         assert!(expires_within(10_000, margin, at(9_101)));
         assert!(expires_within(10_000, Duration::ZERO, at(10_000)));
+    }
+
+    #[test]
+    fn role_expiries_are_believed_up_to_twelve_hours_or_what_was_asked() {
+        let now = at(1_000);
+        let year_3000 = 32_503_680_000;
+        let hour = Duration::from_secs(3_600);
+        assert_eq!(capped_role_expiry(year_3000, hour, now), 1_000 + 12 * 3_600);
+        assert_eq!(
+            capped_role_expiry(year_3000, 36 * hour, now),
+            1_000 + 36 * 3_600
+        );
+        assert_eq!(capped_role_expiry(4_600, hour, now), 4_600);
     }
 
     #[test]

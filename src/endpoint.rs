@@ -10,14 +10,6 @@ use std::net::IpAddr;
 
 use ureq::http::Uri;
 
-/// The environment variables that override SDK endpoints, as every AWS SDK reads them.
-const SDK_ENDPOINT_VARS: [&str; 4] = [
-    crate::sdk::env::ENDPOINT_URL,
-    crate::sdk::env::ENDPOINT_URL_SSO,
-    crate::sdk::env::ENDPOINT_URL_SSO_OIDC,
-    crate::sdk::env::ENDPOINT_URL_STS,
-];
-
 /// What may follow "use": the fix, shared by every message about a refused endpoint.
 pub const FIX: &str =
     "use an `https://` URL; plain `http://` is only allowed to 127.0.0.1, ::1 or localhost";
@@ -97,22 +89,17 @@ impl EndpointError {
     }
 }
 
-/// Checks every endpoint the SDK clients may use: the `AWS_ENDPOINT_URL*` variables that are
-/// set, and the provider's `spec.endpoint_url`.
-pub fn check_sdk(endpoint_url: Option<&str>) -> Result<(), EndpointError> {
-    for var in SDK_ENDPOINT_VARS {
+/// Checks every `AWS_ENDPOINT_URL*` variable that is set. A provider's `spec.endpoint_url` is
+/// checked when the configuration is loaded (`config::validator`), so the SDK clients never see
+/// one that breaks the rule.
+pub fn check_sdk_variables() -> Result<(), EndpointError> {
+    for var in crate::sdk::env::ENDPOINT_VARS {
         if let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) {
             check(&value.to_string_lossy()).map_err(|refusal| EndpointError {
                 setting: format!("`{var}`"),
                 refusal,
             })?;
         }
-    }
-    if let Some(url) = endpoint_url {
-        check(url).map_err(|refusal| EndpointError {
-            setting: "`spec.endpoint_url`".to_owned(),
-            refusal,
-        })?;
     }
     Ok(())
 }

@@ -1,9 +1,17 @@
 //! Construction of AWS SDK clients: one HTTPS client (rustls with ring), timeouts, retries, and
-//! endpoint overrides that follow the SDK conventions.
+//! the one rule for which endpoint each service is called at ([`effective_endpoint`]).
 //!
-//! Nothing here runs on the cached path: a runtime and clients are only built once a network
-//! call is known to be needed.
+//! Every client is given its endpoint explicitly, and the SDK configuration is built here rather
+//! than by aws-config's loader, so nothing is taken from `~/.aws/config` or `AWS_PROFILE` behind
+//! the user's back: no `endpoint_url` or `[services]` section, no FIPS or dual-stack switch.
+//! Callers bind what they store to the same [`Endpoints`] they call, so a secret only ever goes
+//! back to the endpoint that issued it.
+//!
+//! Nothing here runs on the cached path except endpoint resolution: a runtime and clients are only
+//! built once a network call is known to be needed.
 
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
@@ -30,6 +38,14 @@ pub mod env {
     pub const ENDPOINT_URL_SSO: &str = "AWS_ENDPOINT_URL_SSO";
     pub const ENDPOINT_URL_SSO_OIDC: &str = "AWS_ENDPOINT_URL_SSO_OIDC";
     pub const ENDPOINT_URL_STS: &str = "AWS_ENDPOINT_URL_STS";
+
+    /// Every variable [`super::effective_endpoint`] reads.
+    pub const ENDPOINT_VARS: [&str; 4] = [
+        ENDPOINT_URL,
+        ENDPOINT_URL_SSO,
+        ENDPOINT_URL_SSO_OIDC,
+        ENDPOINT_URL_STS,
+    ];
 }
 
 /// A service atmos-auth talks to, with the variable that overrides its endpoint.
@@ -48,21 +64,123 @@ impl Service {
             Self::Sts => env::ENDPOINT_URL_STS,
         }
     }
+
+    /// AWS's own endpoint for the service in `region`, as the SDK's endpoint rules give it
+    /// (partition-aware: `amazonaws.com.cn` in China, and so on), without FIPS or dual-stack.
+    fn aws_default(self, region: &str) -> String {
+        let resolved = match self {
+            Self::SsoOidc => {
+                use aws_sdk_ssooidc::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+                let params = Params::builder().region(region).build();
+                params
+                    .ok()
+                    .map(|p| ready(DefaultResolver::new().resolve_endpoint(&p)).ok())
+            }
+            Self::SsoPortal => {
+                use aws_sdk_sso::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+                let params = Params::builder().region(region).build();
+                params
+                    .ok()
+                    .map(|p| ready(DefaultResolver::new().resolve_endpoint(&p)).ok())
+            }
+            Self::Sts => {
+                use aws_sdk_sts::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+                let params = Params::builder().region(region).build();
+                params
+                    .ok()
+                    .map(|p| ready(DefaultResolver::new().resolve_endpoint(&p)).ok())
+            }
+        };
+        match resolved.flatten() {
+            Some(endpoint) => endpoint.url().to_owned(),
+            // Only a region that is no valid host name gets here; the call made with this URL
+            // then fails with a clear network error, and nothing is ever stored under it.
+            None => format!("https://{}.{}.amazonaws.com", self.host_prefix(), region),
+        }
+    }
+
+    fn host_prefix(self) -> &'static str {
+        match self {
+            Self::SsoOidc => "oidc",
+            Self::SsoPortal => "portal.sso",
+            Self::Sts => "sts",
+        }
+    }
 }
 
-/// Shared SDK configuration for one region, plus the provider's own endpoint override
-/// (`spec.endpoint_url`), which applies only where no environment variable names one.
+/// The output of a future that is ready at once. The SDK's default endpoint resolvers compute
+/// their answer before returning their future: no I/O, nothing to wait for.
+fn ready<T>(future: impl Future<Output = T>) -> T {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(value) => value,
+        Poll::Pending => unreachable!("the SDK's default endpoint resolvers answer at once"),
+    }
+}
+
+/// The endpoint `service` is called at, for a provider in `region` whose `spec.endpoint_url` is
+/// `configured`: `AWS_ENDPOINT_URL_<SERVICE>`, else `AWS_ENDPOINT_URL`, else `configured`, else
+/// AWS's own endpoint for the region, spelt out so that it can be part of a cache key. Empty
+/// variables count as unset; `lookup` reads a variable.
+///
+/// This is the only place that decides where a call goes.
+pub fn effective_endpoint(
+    service: Service,
+    region: &str,
+    configured: Option<&str>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> String {
+    [service.endpoint_var(), env::ENDPOINT_URL]
+        .into_iter()
+        .find_map(|var| lookup(var).filter(|value| !value.is_empty()))
+        .or_else(|| configured.map(str::to_owned))
+        .unwrap_or_else(|| service.aws_default(region))
+}
+
+/// A variable of the process environment; non-UTF-8 values count as unset.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The effective endpoint of every service for one provider (or one plan's STS calls).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoints {
+    pub sso_oidc: String,
+    pub sso_portal: String,
+    pub sts: String,
+}
+
+impl Endpoints {
+    /// The endpoints for `region` and `spec.endpoint_url`, by [`effective_endpoint`].
+    pub fn resolve(
+        region: &str,
+        configured: Option<&str>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Self {
+        let at = |service| effective_endpoint(service, region, configured, lookup);
+        Self {
+            sso_oidc: at(Service::SsoOidc),
+            sso_portal: at(Service::SsoPortal),
+            sts: at(Service::Sts),
+        }
+    }
+
+    /// As [`Endpoints::resolve`], with the process environment.
+    pub fn from_process(region: &str, configured: Option<&str>) -> Self {
+        Self::resolve(region, configured, &process_env)
+    }
+}
+
+/// Shared SDK configuration for one region. Each client is made for explicit endpoints.
 #[derive(Clone, Debug)]
 pub struct Clients {
     sdk: SdkConfig,
-    endpoint_url: Option<String>,
 }
 
 impl Clients {
-    /// Clients for `region`. Fails when an endpoint breaks the transport rule (plain http off
-    /// loopback: see `endpoint`) or when `AWS_CA_BUNDLE` names an unusable file.
-    pub async fn new(region: &str, endpoint_url: Option<&str>) -> Result<Self, ProviderError> {
-        crate::endpoint::check_sdk(endpoint_url)?;
+    /// Clients for `region`. Fails when an endpoint setting breaks the transport rule (plain http
+    /// off loopback: see `endpoint`) or when `AWS_CA_BUNDLE` names an unusable file.
+    pub fn new(region: &str) -> Result<Self, ProviderError> {
+        crate::endpoint::check_sdk_variables()?;
         let mut http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
         if let Some(store) = crate::tls::sdk_trust_store()? {
@@ -79,67 +197,52 @@ impl Clients {
             .operation_attempt_timeout(attempt)
             .operation_timeout(Duration::from_secs(OPERATION_TIMEOUT_SECS).max(attempt))
             .build();
-        // The loader reads AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>; credentials are
-        // never taken from the ambient environment: every signed call passes its own.
-        let sdk = aws_config::defaults(BehaviorVersion::latest())
+        // Built directly, not with aws-config's loader: the loader reads `AWS_PROFILE` and
+        // `~/.aws/config` (endpoint URLs, FIPS, credentials), and every setting that matters is
+        // decided here. No credentials: every signed call passes its own.
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
-            .no_credentials()
             .http_client(http)
             .timeout_config(timeouts)
             .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            .load()
-            .await;
-        Ok(Self {
-            sdk,
-            endpoint_url: endpoint_url.map(str::to_owned),
-        })
+            .build();
+        Ok(Self { sdk })
     }
 
-    /// The provider's endpoint for `service`, unless the environment overrides it.
-    fn endpoint_for(&self, service: Service) -> Option<&str> {
-        let overridden = [service.endpoint_var(), env::ENDPOINT_URL]
-            .iter()
-            .any(|var| std::env::var_os(var).is_some_and(|v| !v.is_empty()));
-        if overridden {
-            None
-        } else {
-            self.endpoint_url.as_deref()
-        }
+    pub fn sso_oidc(&self, endpoints: &Endpoints) -> aws_sdk_ssooidc::Client {
+        let config = aws_sdk_ssooidc::config::Builder::from(&self.sdk)
+            .endpoint_url(&endpoints.sso_oidc)
+            .build();
+        aws_sdk_ssooidc::Client::from_conf(config)
     }
 
-    pub fn sso_oidc(&self) -> aws_sdk_ssooidc::Client {
-        let mut config = aws_sdk_ssooidc::config::Builder::from(&self.sdk);
-        if let Some(url) = self.endpoint_for(Service::SsoOidc) {
-            config = config.endpoint_url(url);
-        }
-        aws_sdk_ssooidc::Client::from_conf(config.build())
-    }
-
-    pub fn sso_portal(&self) -> aws_sdk_sso::Client {
-        let mut config = aws_sdk_sso::config::Builder::from(&self.sdk);
-        if let Some(url) = self.endpoint_for(Service::SsoPortal) {
-            config = config.endpoint_url(url);
-        }
-        aws_sdk_sso::Client::from_conf(config.build())
+    pub fn sso_portal(&self, endpoints: &Endpoints) -> aws_sdk_sso::Client {
+        let config = aws_sdk_sso::config::Builder::from(&self.sdk)
+            .endpoint_url(&endpoints.sso_portal)
+            .build();
+        aws_sdk_sso::Client::from_conf(config)
     }
 
     /// An STS client signing with `credentials`.
-    pub fn sts(&self, credentials: aws_sdk_sts::config::Credentials) -> aws_sdk_sts::Client {
-        let mut config =
-            aws_sdk_sts::config::Builder::from(&self.sdk).credentials_provider(credentials);
-        if let Some(url) = self.endpoint_for(Service::Sts) {
-            config = config.endpoint_url(url);
-        }
-        aws_sdk_sts::Client::from_conf(config.build())
+    pub fn sts(
+        &self,
+        endpoints: &Endpoints,
+        credentials: aws_sdk_sts::config::Credentials,
+    ) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::config::Builder::from(&self.sdk)
+            .credentials_provider(credentials)
+            .endpoint_url(&endpoints.sts)
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
     }
 
     /// An STS client that signs nothing, for AssumeRoleWithWebIdentity.
-    pub fn sts_unsigned(&self) -> aws_sdk_sts::Client {
-        let mut config = aws_sdk_sts::config::Builder::from(&self.sdk);
-        if let Some(url) = self.endpoint_for(Service::Sts) {
-            config = config.endpoint_url(url);
-        }
-        aws_sdk_sts::Client::from_conf(config.build())
+    pub fn sts_unsigned(&self, endpoints: &Endpoints) -> aws_sdk_sts::Client {
+        let config = aws_sdk_sts::config::Builder::from(&self.sdk)
+            .endpoint_url(&endpoints.sts)
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
     }
 }
 
@@ -167,4 +270,53 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn aws_defaults_are_spelt_out_per_region_and_partition() {
+        let none = lookup(&[]);
+        assert_eq!(
+            Endpoints::resolve("eu-west-1", None, &none),
+            Endpoints {
+                sso_oidc: "https://oidc.eu-west-1.amazonaws.com".into(),
+                sso_portal: "https://portal.sso.eu-west-1.amazonaws.com".into(),
+                sts: "https://sts.eu-west-1.amazonaws.com".into(),
+            }
+        );
+        assert_eq!(
+            effective_endpoint(Service::Sts, "cn-north-1", None, &none),
+            "https://sts.cn-north-1.amazonaws.com.cn"
+        );
+    }
+
+    #[test]
+    fn service_variable_then_global_variable_then_provider_then_aws() {
+        let configured = Some("https://vpce.example");
+        let all = lookup(&[
+            ("AWS_ENDPOINT_URL_STS", "https://sts.example"),
+            ("AWS_ENDPOINT_URL", "https://all.example"),
+        ]);
+        let endpoints = Endpoints::resolve("us-east-1", configured, &all);
+        assert_eq!(endpoints.sts, "https://sts.example");
+        assert_eq!(endpoints.sso_portal, "https://all.example");
+        let empty = lookup(&[("AWS_ENDPOINT_URL_SSO_OIDC", ""), ("AWS_ENDPOINT_URL", "")]);
+        let endpoints = Endpoints::resolve("us-east-1", configured, &empty);
+        assert_eq!(endpoints.sso_oidc, "https://vpce.example");
+        assert_eq!(
+            Endpoints::resolve("us-east-1", None, &empty).sso_oidc,
+            "https://oidc.us-east-1.amazonaws.com"
+        );
+    }
 }

@@ -8,6 +8,8 @@ mod tls_server;
 
 /// Configuration errors as users see them.
 mod config_errors;
+/// Secrets bound to the endpoint that issued them; server-stated expiries capped (issue 11).
+mod endpoint_binding;
 /// Endpoint overrides in the SDK conventions.
 mod endpoints;
 /// `env` in every format, evaluated by real shells, and credential reuse.

@@ -26,11 +26,13 @@ pub fn refresh(context: &Context) -> Result<(), Error> {
             continue;
         }
         runtime.block_on(async {
-            let clients = Clients::new(&sso.region, sso.endpoint_url.as_deref()).await?;
-            let token = SsoSession::new(sso, &context.store)
+            let clients = Clients::new(&sso.region)?;
+            let session = SsoSession::new(sso, &context.store);
+            let token = session
                 .access_token(&clients, LoginPolicy::Never, SystemTime::now())
                 .await?;
-            provision::refresh(sso, &Portal::new(clients.sso_portal()), &token).await
+            let portal = Portal::new(clients.sso_portal(session.endpoints()));
+            provision::refresh(sso, &portal, &token).await
         })?;
     }
     Ok(())

@@ -48,7 +48,7 @@ pub fn run(
     let token = sdk::runtime()
         .map_err(ProviderError::Runtime)?
         .block_on(async {
-            let clients = Clients::new(&sso.region, sso.endpoint_url.as_deref()).await?;
+            let clients = Clients::new(&sso.region)?;
             let token =
                 if force {
                     session.login(&clients, browser, now).await?
@@ -63,7 +63,7 @@ pub fn run(
                 })?
                 };
             if sso.auto_provision_identities {
-                let portal = Portal::new(clients.sso_portal());
+                let portal = Portal::new(clients.sso_portal(session.endpoints()));
                 let count = provision::refresh(sso, &portal, &token.access_token).await?;
                 eprintln!("Found {count} permission sets across your accounts.");
             }

@@ -7,7 +7,7 @@ use crate::cli::WhoamiFormat;
 use crate::error::{Error, exit};
 use crate::provider::ProviderError;
 use crate::provider::sso::LoginPolicy;
-use crate::sdk::{self, Clients};
+use crate::sdk::{self, Clients, Endpoints};
 use crate::upstream::UpstreamError;
 
 #[derive(Serialize)]
@@ -24,12 +24,13 @@ pub fn run(context: &Context, identity: Option<&str>, format: WhoamiFormat) -> R
     let credentials = context.resolver().resolve(identity, LoginPolicy::Never)?;
     let region = region_of(&context.config, identity);
     let endpoint = crate::identity::endpoint_for(&context.config, identity);
+    let endpoints = Endpoints::from_process(region, endpoint);
     let caller = sdk::runtime()
         .map_err(ProviderError::Runtime)?
         .block_on(async {
-            let clients = Clients::new(region, endpoint).await?;
+            let clients = Clients::new(region)?;
             clients
-                .sts(credentials.to_sdk())
+                .sts(&endpoints, credentials.to_sdk())
                 .get_caller_identity()
                 .send()
                 .await

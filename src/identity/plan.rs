@@ -2,14 +2,22 @@
 //! (no I/O) — a source for the first credentials of the chain, then one `AssumeRole` hop per
 //! chained identity. Each link has its own cache key, so a chain reuses every link that is
 //! still valid.
+//!
+//! Each key is bound to what the link's credentials came from: the SSO session and portal
+//! endpoint, or the STS endpoint and the link before. Credentials one endpoint issued are never
+//! served for another, and a parent's credentials are only ever sent to the STS endpoint its
+//! child's key names.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::config::{
     AccountRef, Config, GithubOidc, Identity, IdentityCenter, IdentityKind, ProcessCommand,
     ProviderKind, Via,
 };
-use crate::paths::file_name_for;
+use crate::provider::sso;
+use crate::sdk::{self, Endpoints};
+use crate::store::bound_id;
 
 /// STS caps a role session obtained with another role session's credentials at one hour.
 pub const CHAINED_SESSION_CAP: Duration = Duration::from_secs(3600);
@@ -25,6 +33,8 @@ pub struct Ambient {
     pub user: String,
     /// The GitHub Actions job (repository, run, attempt, job, token URL); empty elsewhere.
     pub github_job: String,
+    /// The endpoint variables (`AWS_ENDPOINT_URL*`) that are set and not empty.
+    pub endpoint_vars: BTreeMap<&'static str, String>,
 }
 
 impl Ambient {
@@ -42,7 +52,22 @@ impl Ambient {
         ]
         .map(var)
         .join("|");
-        Self { user, github_job }
+        let endpoint_vars = sdk::env::ENDPOINT_VARS
+            .into_iter()
+            .filter_map(|name| Some((name, sdk::process_env(name)?)))
+            .collect();
+        Self {
+            user,
+            github_job,
+            endpoint_vars,
+        }
+    }
+
+    /// The effective endpoints for `region` and `spec.endpoint_url` in these surroundings.
+    pub fn endpoints(&self, region: &str, configured: Option<&str>) -> Endpoints {
+        Endpoints::resolve(region, configured, &|name| {
+            self.endpoint_vars.get(name).cloned()
+        })
     }
 }
 
@@ -86,8 +111,9 @@ pub struct Plan<'c> {
     pub keys: Vec<String>,
     /// The region of the credentials of the last link.
     pub region: &'c str,
-    /// The endpoint override of the provider at the root, for the STS calls along the chain.
-    pub endpoint_url: Option<&'c str>,
+    /// The effective endpoints for the STS calls along the chain: in `region`, with the endpoint
+    /// override of the provider at the root.
+    pub endpoints: Endpoints,
 }
 
 impl<'c> Plan<'c> {
@@ -95,7 +121,9 @@ impl<'c> Plan<'c> {
         let user = ambient.user.as_str();
         let chain = config.chain(identity);
         let root = chain[0];
-        let (source, mut key) = source(config, root, ambient);
+        let region = region_for(config, identity);
+        let endpoints = ambient.endpoints(region, endpoint_for(config, identity));
+        let (source, mut key) = source(config, root, ambient, &endpoints);
         let mut keys = vec![key.clone()];
         // Every credential a hop starts from is a role session except an IAM user's session
         // token or whatever an external process returns.
@@ -130,13 +158,15 @@ impl<'c> Plan<'c> {
                     .unwrap_or_else(|| default_session_name(user)),
                 duration,
             };
-            key = format!(
-                "{}:{}",
-                hop.name,
-                file_name_for(&format!(
-                    "{role_arn}|{external_id:?}|{}|{key}",
-                    request.session_name
-                ))
+            key = bound_id(
+                &hop.name,
+                &[
+                    role_arn,
+                    external_id.as_deref().unwrap_or(""),
+                    &request.session_name,
+                    &endpoints.sts,
+                    &key,
+                ],
             );
             keys.push(key.clone());
             hops.push(request);
@@ -146,8 +176,8 @@ impl<'c> Plan<'c> {
             source,
             hops,
             keys,
-            region: region_for(config, identity),
-            endpoint_url: endpoint_for(config, identity),
+            region,
+            endpoints,
         }
     }
 }
@@ -167,7 +197,13 @@ pub fn endpoint_for<'c>(config: &'c Config, identity: &'c Identity) -> Option<&'
     }
 }
 
-fn source<'c>(config: &'c Config, root: &'c Identity, ambient: &Ambient) -> (Source<'c>, String) {
+/// The first link and its key. `endpoints` are the plan's, for the STS calls.
+fn source<'c>(
+    config: &'c Config,
+    root: &'c Identity,
+    ambient: &Ambient,
+    endpoints: &Endpoints,
+) -> (Source<'c>, String) {
     let user = ambient.user.as_str();
     let provider = config.provider_for(root).map(|p| &p.kind);
     match (&root.kind, provider) {
@@ -183,9 +219,18 @@ fn source<'c>(config: &'c Config, root: &'c Identity, ambient: &Ambient) -> (Sou
                 AccountRef::Id(id) => id.to_string(),
                 AccountRef::Name(name) => name.clone(),
             };
-            let key = format!(
-                "{}|{}|{account_key}|{permission_set}",
-                sso.region, sso.start_url
+            // Bound to the session the credentials are fetched with, which is bound to the
+            // portal endpoint they come from.
+            let session = sso::session_id(
+                sso,
+                &ambient.endpoints(&sso.region, sso.endpoint_url.as_deref()),
+            );
+            let key = bound_id(
+                &format!(
+                    "{}|{}|{account_key}|{permission_set}",
+                    sso.region, sso.start_url
+                ),
+                &[&session],
             );
             (
                 Source::PermissionSet {
@@ -217,10 +262,9 @@ fn source<'c>(config: &'c Config, root: &'c Identity, ambient: &Ambient) -> (Sou
             };
             // Web-identity credentials belong to one workflow job: a runner shared by several
             // repositories must never hand one job's role session to another.
-            let key = format!(
-                "web-identity|{role_arn}|{}|{}",
-                github.audience,
-                file_name_for(&ambient.github_job)
+            let key = bound_id(
+                &format!("web-identity|{role_arn}|{}", github.audience),
+                &[&ambient.github_job, &endpoints.sts],
             );
             (
                 Source::WebIdentity {
@@ -232,7 +276,10 @@ fn source<'c>(config: &'c Config, root: &'c Identity, ambient: &Ambient) -> (Sou
         }
         (IdentityKind::User { mfa_arn, duration }, _) => {
             let keys_id = user_keys_id(config, root);
-            let key = format!("user|{keys_id}|{}", mfa_arn.as_deref().unwrap_or(""));
+            let key = bound_id(
+                &format!("user|{keys_id}|{}", mfa_arn.as_deref().unwrap_or("")),
+                &[&endpoints.sts],
+            );
             let source = Source::User {
                 identity: &root.name,
                 keys_id,
@@ -246,10 +293,7 @@ fn source<'c>(config: &'c Config, root: &'c Identity, ambient: &Ambient) -> (Sou
                 ProcessCommand::Shell(line) => line.clone(),
                 ProcessCommand::Args(args) => args.join("\u{1f}"),
             };
-            (
-                Source::Process { command },
-                format!("process|{}", file_name_for(&text)),
-            )
+            (Source::Process { command }, bound_id("process", &[&text]))
         }
         _ => unreachable!("validation ties each identity kind to a provider of the right kind"),
     }
@@ -281,6 +325,56 @@ pub fn default_session_name(user: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const CONFIG: &str = "
+auth:
+  providers:
+    sso:
+      kind: aws/iam-identity-center
+      region: us-east-1
+      start_url: https://x.awsapps.com/start
+  identities:
+    dev:
+      kind: aws/permission-set
+      via: { provider: sso }
+      principal: { name: Admin, account: { id: \"222222222222\" } }
+    chained:
+      kind: aws/assume-role
+      via: { identity: dev }
+      principal: { assume_role: \"arn:aws:iam::222222222222:role/x\" }
+";
+
+    /// The keys of `chained` (its source, then its hop) with these endpoint variables set.
+    fn keys(vars: &[(&'static str, &str)]) -> Vec<String> {
+        let sources = [(std::path::PathBuf::from("atmos.yaml"), CONFIG.to_owned())];
+        let config =
+            crate::config::from_sources(std::path::PathBuf::from("."), None, &sources).unwrap();
+        let ambient = Ambient {
+            user: "u".into(),
+            github_job: String::new(),
+            endpoint_vars: vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+        };
+        Plan::new(&config, config.identity("chained").unwrap(), &ambient).keys
+    }
+
+    #[test]
+    fn every_link_is_bound_to_the_endpoints_it_came_from() {
+        let aws = keys(&[]);
+        assert!(
+            aws[0].starts_with("us-east-1|https://x.awsapps.com/start|222222222222|Admin@"),
+            "{}",
+            aws[0]
+        );
+        assert!(aws[1].starts_with("chained@"), "{}", aws[1]);
+        let sts = keys(&[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")]);
+        assert_eq!(aws[0], sts[0], "portal credentials do not depend on STS");
+        assert_ne!(aws[1], sts[1], "a hop is bound to its STS endpoint");
+        for var in ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"] {
+            let sso = keys(&[(var, "http://127.0.0.1:1")]);
+            assert_ne!(aws[0], sso[0], "bound to the session's endpoints ({var})");
+            assert_ne!(aws[1], sso[1], "a hop is bound to the link before ({var})");
+        }
+    }
 
     #[test]
     fn session_names_follow_the_sts_rules() {

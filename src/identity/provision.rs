@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{AccountRef, Config, Identity, IdentityCenter, IdentityKind, ProviderKind};
 use crate::paths;
 use crate::provider::ProviderError;
-use crate::provider::sso::Portal;
+use crate::provider::sso::{self, Portal};
 use crate::secret::Secret;
 use crate::store::{PRIVATE_FILE_MODE, write_atomic};
 
@@ -28,13 +28,12 @@ pub struct Assignment {
     pub permission_set: String,
 }
 
-/// The cache file for a provider's assignments.
+/// The cache file for a provider's assignments, bound like its session to the endpoints that
+/// listed them: another endpoint's list is never read for this one.
 fn cache_file(provider: &IdentityCenter) -> std::io::Result<PathBuf> {
     let dir = paths::cache_subdir("provisioned")?;
-    Ok(dir.join(format!(
-        "{}.json",
-        paths::file_name_for(&format!("{}|{}", provider.region, provider.start_url))
-    )))
+    let session = sso::session_id(provider, &sso::endpoints_of(provider));
+    Ok(dir.join(format!("{}.json", paths::file_name_for(&session))))
 }
 
 /// List every assignment through the portal and cache it.

@@ -115,7 +115,8 @@ impl<'a> Resolver<'a> {
                 let hop = &plan.hops[index - 1];
                 tracing::info!(identity = hop.identity, "assuming role");
                 self.sts(plan, async |clients| {
-                    sts::assume_role(clients, &parent, hop).await
+                    sts::assume_role(clients, &plan.endpoints, &parent, hop, SystemTime::now())
+                        .await
                 })?
             }
         };
@@ -146,14 +147,15 @@ impl<'a> Resolver<'a> {
         self.runtime.get().expect("just set").block_on(future)
     }
 
-    /// An STS call along the plan's chain, with clients for its region and endpoint.
+    /// An STS call along the plan's chain, with clients for its region; the call is made at
+    /// `plan.endpoints`, which the link's key is bound to.
     fn sts<T>(
         &self,
         plan: &Plan<'_>,
         call: impl AsyncFnOnce(&Clients) -> Result<T, ProviderError>,
     ) -> Result<T, ProviderError> {
         self.block_on(async {
-            let clients = Clients::new(plan.region, plan.endpoint_url).await?;
+            let clients = Clients::new(plan.region)?;
             call(&clients).await
         })
     }
@@ -173,7 +175,9 @@ impl<'a> Resolver<'a> {
                 let token =
                     github_oidc::fetch_token(&GithubEnv::from_process(), &provider.audience)?;
                 self.sts(plan, async |clients| {
-                    sts::assume_role_with_web_identity(clients, &token, role).await
+                    let now = SystemTime::now();
+                    sts::assume_role_with_web_identity(clients, &plan.endpoints, &token, role, now)
+                        .await
                 })
             }
             Source::User {
@@ -195,7 +199,9 @@ impl<'a> Resolver<'a> {
                 };
                 let mfa = mfa_arn.zip(code.as_ref().map(|c| c.expose().as_str()));
                 self.sts(plan, async |clients| {
-                    sts::get_session_token(clients, &keys, mfa, *duration).await
+                    let now = SystemTime::now();
+                    sts::get_session_token(clients, &plan.endpoints, &keys, mfa, *duration, now)
+                        .await
                 })
             }
             Source::Process { command } => Ok(process::run(command)?),
@@ -230,7 +236,7 @@ impl<'a> Resolver<'a> {
     }
 
     /// SSO: a session token (refreshed or from a login, as `policy` allows), the account id,
-    /// then GetRoleCredentials.
+    /// then GetRoleCredentials, at the session's own portal endpoint.
     async fn permission_set(
         &self,
         provider: &IdentityCenter,
@@ -239,9 +245,9 @@ impl<'a> Resolver<'a> {
         policy: LoginPolicy,
     ) -> Result<Credentials, ProviderError> {
         let now = SystemTime::now();
-        let clients = Clients::new(&provider.region, provider.endpoint_url.as_deref()).await?;
+        let clients = Clients::new(&provider.region)?;
         let session = SsoSession::new(provider, self.store);
-        let portal = Portal::new(clients.sso_portal());
+        let portal = Portal::new(clients.sso_portal(session.endpoints()));
         let mut token = session.access_token(&clients, policy, now).await?;
         let label = match account {
             AccountRef::Id(id) => id.to_string(),
@@ -258,7 +264,13 @@ impl<'a> Resolver<'a> {
         };
         renewing(&session, &clients, policy, &mut token, async |token| {
             portal
-                .role_credentials(token, &account_id, &label, permission_set)
+                .role_credentials(
+                    token,
+                    &account_id,
+                    &label,
+                    permission_set,
+                    SystemTime::now(),
+                )
                 .await
         })
         .await

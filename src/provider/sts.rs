@@ -1,23 +1,28 @@
 //! STS exchanges: AssumeRole (role chains), AssumeRoleWithWebIdentity (GitHub Actions OIDC) and
-//! GetSessionToken (IAM users, with MFA).
+//! GetSessionToken (IAM users, with MFA), each made at the plan's STS endpoint. The expiry STS
+//! states is believed only up to the session length a role can have (or the length asked for).
+
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_sts::types::Credentials as StsCredentials;
 
-use crate::credentials::{AccessKeys, Credentials};
+use crate::credentials::{AccessKeys, Credentials, capped_role_expiry};
 use crate::identity::RoleRequest;
 use crate::provider::ProviderError;
-use crate::sdk::Clients;
+use crate::sdk::{Clients, Endpoints};
 use crate::secret::Secret;
 use crate::upstream::UpstreamError;
 
 /// AssumeRole with `parent`'s credentials.
 pub async fn assume_role(
     clients: &Clients,
+    endpoints: &Endpoints,
     parent: &Credentials,
     request: &RoleRequest<'_>,
+    now: SystemTime,
 ) -> Result<Credentials, ProviderError> {
     let out = clients
-        .sts(parent.to_sdk())
+        .sts(endpoints, parent.to_sdk())
         .assume_role()
         .role_arn(request.role_arn)
         .role_session_name(&request.session_name)
@@ -26,17 +31,28 @@ pub async fn assume_role(
         .send()
         .await
         .map_err(|e| UpstreamError::from_sdk("AssumeRole", e))?;
-    convert("AssumeRole", out.credentials, account_of(request.role_arn))
+    let asked = Requested {
+        duration: request.duration,
+        now,
+    };
+    convert(
+        "AssumeRole",
+        out.credentials,
+        account_of(request.role_arn),
+        asked,
+    )
 }
 
 /// AssumeRoleWithWebIdentity: an unsigned call that trades an OIDC token for role credentials.
 pub async fn assume_role_with_web_identity(
     clients: &Clients,
+    endpoints: &Endpoints,
     token: &Secret<String>,
     request: &RoleRequest<'_>,
+    now: SystemTime,
 ) -> Result<Credentials, ProviderError> {
     let out = clients
-        .sts_unsigned()
+        .sts_unsigned(endpoints)
         .assume_role_with_web_identity()
         .role_arn(request.role_arn)
         .role_session_name(&request.session_name)
@@ -45,22 +61,29 @@ pub async fn assume_role_with_web_identity(
         .send()
         .await
         .map_err(|e| UpstreamError::from_sdk("AssumeRoleWithWebIdentity", e))?;
+    let asked = Requested {
+        duration: request.duration,
+        now,
+    };
     convert(
         "AssumeRoleWithWebIdentity",
         out.credentials,
         account_of(request.role_arn),
+        asked,
     )
 }
 
 /// GetSessionToken with an IAM user's long-lived keys, with an MFA device and code if given.
 pub async fn get_session_token(
     clients: &Clients,
+    endpoints: &Endpoints,
     keys: &AccessKeys,
     mfa: Option<(&str, &str)>,
-    duration: std::time::Duration,
+    duration: Duration,
+    now: SystemTime,
 ) -> Result<Credentials, ProviderError> {
     let out = clients
-        .sts(keys.to_sdk())
+        .sts(endpoints, keys.to_sdk())
         .get_session_token()
         .duration_seconds(i32::try_from(duration.as_secs()).unwrap_or(i32::MAX))
         .set_serial_number(mfa.map(|(serial, _)| serial.to_owned()))
@@ -68,7 +91,12 @@ pub async fn get_session_token(
         .send()
         .await
         .map_err(|e| UpstreamError::from_sdk("GetSessionToken", e))?;
-    convert("GetSessionToken", out.credentials, None)
+    convert(
+        "GetSessionToken",
+        out.credentials,
+        None,
+        Requested { duration, now },
+    )
 }
 
 fn duration_secs(request: &RoleRequest<'_>) -> i32 {
@@ -84,10 +112,18 @@ fn account_of(role_arn: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// What was asked for, and when: the bounds for the expiry STS states.
+#[derive(Clone, Copy)]
+struct Requested {
+    duration: Duration,
+    now: SystemTime,
+}
+
 fn convert(
     operation: &'static str,
     credentials: Option<StsCredentials>,
     account_id: Option<String>,
+    asked: Requested,
 ) -> Result<Credentials, ProviderError> {
     let missing = |field| ProviderError::from(UpstreamError::missing_field(operation, field));
     let credentials = credentials.ok_or_else(|| missing("Credentials"))?;
@@ -106,6 +142,7 @@ fn convert(
     let expires_at = u64::try_from(credentials.expiration.secs())
         .ok()
         .filter(|secs| *secs > 0)
+        .map(|secs| capped_role_expiry(secs, asked.duration, asked.now))
         .ok_or_else(|| missing("Expiration"))?;
     Ok(Credentials {
         access_key_id: credentials.access_key_id,
@@ -114,4 +151,29 @@ fn convert(
         expires_at,
         account_id,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_smithy_types::DateTime;
+
+    use super::*;
+
+    #[test]
+    fn an_expiry_in_the_year_3000_is_stored_as_the_cap() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let credentials = StsCredentials::builder()
+            .access_key_id("ASIAEXAMPLE")
+            .secret_access_key("secret")
+            .session_token("token")
+            .expiration(DateTime::from_secs(32_503_680_000))
+            .build()
+            .unwrap();
+        let asked = Requested {
+            duration: Duration::from_secs(3_600),
+            now,
+        };
+        let converted = convert("AssumeRole", Some(credentials), None, asked).unwrap();
+        assert_eq!(converted.expires_at, 1_000_000 + 12 * 3_600);
+    }
 }

@@ -3,8 +3,35 @@
 //! It owns the mapping from what atmos-auth stores (a namespace plus an id) to what the keyring
 //! sees: the service `atmos-auth`, a user string `<namespace>:<id>` and a human label for keyring
 //! UIs such as Seahorse. It must not hold or touch secret values.
+//!
+//! Ids of entries that came from a server are *bound* ([`bound_id`]) to everything the secret
+//! depends on: the endpoints that issued it and the entry it was obtained with. A profile that
+//! points the same start URL at another endpoint therefore finds nothing to send there, and
+//! nothing it stores is ever read for the legitimate endpoint.
 
 use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+/// Hex digits of SHA-256 kept in a bound id: 128 bits, beyond any crafted collision.
+const BINDING_HEX_DIGITS: usize = 32;
+
+/// `<readable>@<digest>`: an entry id that still says what it is for (`plat-dev/terraform@…`),
+/// bound to every part of `binding`. Ids differ whenever any part differs; each part's length is
+/// hashed with it, so no two lists of parts run together into the same bytes.
+pub fn bound_id(readable: &str, binding: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    for part in binding {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    let hex: String = hash
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    format!("{readable}@{}", &hex[..BINDING_HEX_DIGITS])
+}
 
 /// What kind of secret an entry holds. The namespace keeps ids of different kinds apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -87,5 +114,33 @@ impl EntryKey {
 impl fmt::Display for EntryKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}", self.namespace.as_str(), self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bound_ids_stay_readable_and_differ_with_any_part() {
+        let id = bound_id(
+            "plat-dev/terraform",
+            &["https://sts.us-east-1.amazonaws.com"],
+        );
+        let (readable, digest) = id.split_once('@').unwrap();
+        assert_eq!(readable, "plat-dev/terraform");
+        assert_eq!(digest.len(), BINDING_HEX_DIGITS);
+        assert_eq!(
+            id,
+            bound_id(
+                "plat-dev/terraform",
+                &["https://sts.us-east-1.amazonaws.com"]
+            )
+        );
+        assert_ne!(
+            id,
+            bound_id("plat-dev/terraform", &["http://127.0.0.1:4566"])
+        );
+        assert_ne!(bound_id("x", &["ab", "c"]), bound_id("x", &["a", "bc"]));
     }
 }

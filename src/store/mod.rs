@@ -51,7 +51,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use atomic::{PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, create_private_dir, write_atomic};
-pub use entry_key::{EntryKey, Namespace};
+pub use entry_key::{EntryKey, Namespace, bound_id};
 pub use error::{BackendError, StoreError, StoreOp};
 pub use file::{DEFAULT_FILE_NAME, Exposure, default_file_path};
 pub use file_format::{Damage, KdfParams};

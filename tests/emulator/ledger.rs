@@ -25,6 +25,9 @@ pub struct RecordedCall {
     pub access_key_id: Option<String>,
     /// The injected fault this call received, if any.
     pub fault: Option<String>,
+    /// Every secret the call carried: bearer token, client secret, refresh token, device code,
+    /// web-identity token, session token. Tests check which endpoint was shown which secret.
+    pub presented: Vec<String>,
 }
 
 impl RecordedCall {
@@ -51,8 +54,26 @@ impl RecordedCall {
             session_name: call.param("RoleSessionName").map(Into::into),
             access_key_id: call.access_key_id().map(Into::into),
             fault: fault.map(|f| format!("{f:?}")),
+            presented: presented(call),
         }
     }
+}
+
+/// The secret values in a call, wherever the protocols put them.
+fn presented(call: &Call) -> Vec<String> {
+    let body = call.json().unwrap_or_default();
+    let headers = ["x-amz-sso_bearer_token", "x-amz-security-token"]
+        .into_iter()
+        .filter_map(|name| call.header(name));
+    let fields = ["clientSecret", "refreshToken", "deviceCode"]
+        .into_iter()
+        .filter_map(|name| body.get(name).and_then(|v| v.as_str()));
+    headers
+        .chain(fields)
+        .chain(call.param("WebIdentityToken"))
+        .filter(|value| !value.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[derive(Default)]

@@ -43,7 +43,7 @@ pub fn register_client(world: &mut World, call: &Call) -> Reply {
     let now = now_secs();
     let id = world.mint.id("EMULATORCLIENT", 22);
     let secret = world.mint.secret("EMULATORCLIENTSECRET", 96);
-    let expires_at = now + world.org.settings.client_secret_ttl_secs;
+    let expires_at = world.expiry(world.org.settings.client_secret_ttl_secs);
     let refresh_allowed = grant_types
         .iter()
         .any(|g| g.as_str() == Some(REFRESH_GRANT));
@@ -220,6 +220,8 @@ fn redeem_refresh_token(
 
 fn issue_tokens(world: &mut World, client_id: &str, refresh_allowed: bool, now: u64) -> Reply {
     let ttl = world.org.settings.access_token_ttl_secs;
+    // `expiresIn` is an int32 on the wire.
+    let stated_ttl = world.expiry(ttl).saturating_sub(now).min(i32::MAX as u64);
     let access_token = world.mint.secret("aoaEMULATORACCESSTOKEN", 96);
     world.logins.access_tokens.insert(
         access_token.clone(),
@@ -228,7 +230,8 @@ fn issue_tokens(world: &mut World, client_id: &str, refresh_allowed: bool, now: 
             revoked: false,
         },
     );
-    let mut body = json!({ "accessToken": access_token, "tokenType": "Bearer", "expiresIn": ttl });
+    let mut body =
+        json!({ "accessToken": access_token, "tokenType": "Bearer", "expiresIn": stated_ttl });
     if refresh_allowed {
         let refresh_token = world.mint.secret("aorEMULATORREFRESHTOKEN", 96);
         let token = RefreshToken {

@@ -82,6 +82,9 @@ pub struct Settings {
     pub enforce_poll_interval: bool,
     /// Invalidate a refresh token once it has been used, so only the newest one works.
     pub single_use_refresh_tokens: bool,
+    /// The expiry (epoch seconds) stated for every client secret, access token and credential
+    /// issued, whatever the TTLs above: a hostile endpoint claiming year 3000, say.
+    pub stated_expiry: Option<u64>,
 }
 
 impl Default for Settings {
@@ -95,6 +98,7 @@ impl Default for Settings {
             page_size: 2,
             enforce_poll_interval: true,
             single_use_refresh_tokens: false,
+            stated_expiry: None,
         }
     }
 }

@@ -85,7 +85,7 @@ pub fn get_role_credentials(world: &mut World, call: &Call) -> Reply {
         ),
         is_role: true,
     };
-    let expires_at = now_secs() + world.org.settings.role_credentials_ttl_secs;
+    let expires_at = world.expiry(world.org.settings.role_credentials_ttl_secs);
     let issued = world.sessions.issue(&mut world.mint, identity, expires_at);
     Reply::json(
         200,

@@ -174,9 +174,8 @@ pub fn get_session_token(world: &mut World, call: &Call) -> Reply {
         is_role: false,
         ..caller.identity
     };
-    let issued = world
-        .sessions
-        .issue(&mut world.mint, identity, now_secs() + duration);
+    let expires_at = world.expiry(duration);
+    let issued = world.sessions.issue(&mut world.mint, identity, expires_at);
     respond("GetSessionToken", &credentials_xml(&issued), call)
 }
 
@@ -309,9 +308,8 @@ impl RoleRequest {
             user_id: self.assumed_role_id(),
             is_role: true,
         };
-        world
-            .sessions
-            .issue(&mut world.mint, identity, now_secs() + self.duration_secs)
+        let expires_at = world.expiry(self.duration_secs);
+        world.sessions.issue(&mut world.mint, identity, expires_at)
     }
 
     fn session_arn(&self) -> String {

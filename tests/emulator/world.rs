@@ -35,6 +35,16 @@ impl World {
     }
 }
 
+impl World {
+    /// When something issued now with a lifetime of `ttl_secs` is said to expire.
+    pub fn expiry(&self, ttl_secs: u64) -> u64 {
+        self.org
+            .settings
+            .stated_expiry
+            .unwrap_or_else(|| now_secs() + ttl_secs)
+    }
+}
+
 /// Locks the world even if a handler panicked while holding it: one broken request must not
 /// take every later test request down with it.
 pub fn lock(world: &Mutex<World>) -> MutexGuard<'_, World> {

@@ -1,8 +1,8 @@
 //! AWS IAM Identity Center: client registration, the device-code login, the cached SSO session
 //! with its silent refresh, and the portal calls that turn a session into role credentials.
 //!
-//! One SSO session exists per (start URL, region); every provider and identity that names the
-//! same pair shares it.
+//! One SSO session exists per (start URL, region, SSO OIDC and portal endpoints); every provider
+//! and identity that names the same start URL, region and endpoints shares it.
 
 mod device;
 mod portal;
@@ -12,4 +12,4 @@ mod token;
 
 pub use device::BrowserPolicy;
 pub use portal::{PagingFault, Portal, UNAUTHORIZED};
-pub use session::{LoginPolicy, SsoSession};
+pub use session::{LoginPolicy, SsoSession, endpoints_of, session_id};

@@ -6,10 +6,11 @@
 //! here a token seen before, or a list longer than `MAX_PAGES`, is an error.
 
 use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_sso::error::ProvideErrorMetadata;
 
-use crate::credentials::Credentials;
+use crate::credentials::{Credentials, capped_role_expiry};
 use crate::provider::ProviderError;
 use crate::secret::Secret;
 use crate::upstream::UpstreamError;
@@ -157,13 +158,15 @@ impl Portal {
         }
     }
 
-    /// GetRoleCredentials for a permission set in an account.
+    /// GetRoleCredentials for a permission set in an account, with the stated expiry believed
+    /// up to 12 hours from `now`, the longest a permission set's session lasts.
     pub async fn role_credentials(
         &self,
         token: &Secret<String>,
         account_id: &str,
         account_label: &str,
         permission_set: &str,
+        now: SystemTime,
     ) -> Result<Credentials, ProviderError> {
         let out = self
             .client
@@ -199,6 +202,7 @@ impl Portal {
             expires_at: u64::try_from(role.expiration / 1000)
                 .ok()
                 .filter(|secs| *secs > 0)
+                .map(|secs| capped_role_expiry(secs, Duration::ZERO, now))
                 .ok_or_else(|| missing("expiration"))?,
             account_id: Some(account_id.to_owned()),
         })

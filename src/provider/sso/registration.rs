@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::credentials::expires_within;
+use crate::credentials::{epoch_secs, expires_within};
 use crate::provider::ProviderError;
 use crate::secret::Secret;
 use crate::upstream::UpstreamError;
@@ -14,6 +14,9 @@ use crate::upstream::UpstreamError;
 /// Register a new client when the current one has less than this left, so it cannot expire in
 /// the middle of a login.
 const RENEW_BEFORE_SECS: u64 = 24 * 60 * 60;
+/// The longest a client secret is believed to last, whatever the server states: 90 days, what
+/// IAM Identity Center grants. A longer claim only means registering again sooner than needed.
+pub const MAX_CLIENT_SECRET_SECS: u64 = 90 * 24 * 60 * 60;
 const CLIENT_NAME: &str = "atmos-auth";
 const CLIENT_TYPE: &str = "public";
 pub const SCOPE: &str = "sso:account:access";
@@ -34,7 +37,10 @@ impl ClientRegistration {
     }
 
     /// RegisterClient, asking for the grants that make a refresh token possible.
-    pub async fn register(oidc: &aws_sdk_ssooidc::Client) -> Result<Self, ProviderError> {
+    pub async fn register(
+        oidc: &aws_sdk_ssooidc::Client,
+        now: SystemTime,
+    ) -> Result<Self, ProviderError> {
         let out = oidc
             .register_client()
             .client_name(CLIENT_NAME)
@@ -54,9 +60,16 @@ impl ClientRegistration {
         Ok(Self {
             client_id,
             client_secret: Secret::new(client_secret),
-            expires_at: u64::try_from(out.client_secret_expires_at).unwrap_or(0),
+            expires_at: capped_secret_expiry(out.client_secret_expires_at, now),
         })
     }
+}
+
+/// The client secret's stated expiry (epoch seconds), believed up to [`MAX_CLIENT_SECRET_SECS`]
+/// from `now`; a negative one reads as already expired.
+fn capped_secret_expiry(stated: i64, now: SystemTime) -> u64 {
+    let latest = epoch_secs(now).saturating_add(MAX_CLIENT_SECRET_SECS);
+    u64::try_from(stated).unwrap_or(0).min(latest)
 }
 
 impl fmt::Debug for ClientRegistration {
@@ -81,6 +94,17 @@ mod tests {
             expires_at: 0,
         };
         assert!(!format!("{registration:?}").contains("sentinel"));
+    }
+
+    #[test]
+    fn a_secret_said_to_last_centuries_lasts_ninety_days() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        assert_eq!(
+            capped_secret_expiry(32_503_680_000, now),
+            1_000_000 + MAX_CLIENT_SECRET_SECS
+        );
+        assert_eq!(capped_secret_expiry(1_500_000, now), 1_500_000);
+        assert_eq!(capped_secret_expiry(-1, now), 0);
     }
 
     #[test]

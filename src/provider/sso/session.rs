@@ -1,6 +1,11 @@
-//! `SsoSession`: the one SSO session for a (start URL, region) pair. It hands out a usable
-//! access token, refreshing it silently with the refresh token when it is stale, and starts a
-//! device-code login only when that fails and the caller allows it.
+//! `SsoSession`: the one SSO session for a (start URL, region) pair at one pair of endpoints
+//! (SSO OIDC and portal). It hands out a usable access token, refreshing it silently with the
+//! refresh token when it is stale, and starts a device-code login only when that fails and the
+//! caller allows it.
+//!
+//! The session and its client registration are stored under ids bound to the endpoints, and
+//! every call is made at those same endpoints: the access token, refresh token and client secret
+//! are only ever presented to the endpoints that issued them.
 //!
 //! Renewing the session (refresh or login) happens under a cross-process lock on the session,
 //! and the cached token is read again once the lock is held: two terminals running `login` at
@@ -14,15 +19,15 @@ use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 
 use super::device::{self, BrowserPolicy};
 use super::registration::{ClientRegistration, GRANT_REFRESH_TOKEN};
-use super::token::{SsoToken, TokenState};
+use super::token::{self, SsoToken, TokenState};
 use crate::cache;
 use crate::config::IdentityCenter;
 use crate::credentials::epoch_secs;
 use crate::paths;
 use crate::provider::ProviderError;
-use crate::sdk::Clients;
+use crate::sdk::{Clients, Endpoints};
 use crate::secret::Secret;
-use crate::store::{CredentialStore, EntryKey, FileLock, LockError, Namespace};
+use crate::store::{CredentialStore, EntryKey, FileLock, LockError, Namespace, bound_id};
 use crate::upstream::UpstreamError;
 
 /// How long to wait for another process renewing the same session. A device login behind the
@@ -39,18 +44,43 @@ pub enum LoginPolicy {
     Interactive(BrowserPolicy),
 }
 
+/// The id of the session of `provider` at `endpoints`: `<region>|<start URL>@<digest>`, bound
+/// to the SSO OIDC and portal endpoints. Role credentials obtained with the session bind to it.
+pub fn session_id(provider: &IdentityCenter, endpoints: &Endpoints) -> String {
+    bound_id(
+        &format!("{}|{}", provider.region, provider.start_url),
+        &[&endpoints.sso_oidc, &endpoints.sso_portal],
+    )
+}
+
+/// The effective endpoints of `provider`, as this process sees them.
+pub fn endpoints_of(provider: &IdentityCenter) -> Endpoints {
+    Endpoints::from_process(&provider.region, provider.endpoint_url.as_deref())
+}
+
 pub struct SsoSession<'a> {
     provider: &'a IdentityCenter,
     store: &'a CredentialStore,
+    endpoints: Endpoints,
 }
 
 impl<'a> SsoSession<'a> {
+    /// The session of `provider` at its effective endpoints.
     pub fn new(provider: &'a IdentityCenter, store: &'a CredentialStore) -> Self {
-        Self { provider, store }
+        Self {
+            provider,
+            store,
+            endpoints: endpoints_of(provider),
+        }
+    }
+
+    /// Where the session's calls go, and where its access token may be used.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
     }
 
     fn id(&self) -> String {
-        format!("{}|{}", self.provider.region, self.provider.start_url)
+        session_id(self.provider, &self.endpoints)
     }
 
     fn token_key(&self) -> EntryKey {
@@ -175,7 +205,7 @@ impl<'a> SsoSession<'a> {
             return Err(Refresh::Rejected);
         };
         let response = clients
-            .sso_oidc()
+            .sso_oidc(&self.endpoints)
             .create_token()
             .client_id(&client.client_id)
             .client_secret(client.client_secret.expose())
@@ -238,10 +268,10 @@ impl<'a> SsoSession<'a> {
         browser: BrowserPolicy,
         now: SystemTime,
     ) -> Result<SsoToken, ProviderError> {
-        let oidc = clients.sso_oidc();
+        let oidc = clients.sso_oidc(&self.endpoints);
         let client = match cache::load::<ClientRegistration>(self.store, &self.client_key())? {
             Some(client) if client.usable(now) => client,
-            _ => self.register(&oidc).await?,
+            _ => self.register(&oidc, now).await?,
         };
         let start_url = &self.provider.start_url;
         let grant = match device::authorize(&oidc, &client, start_url, browser).await {
@@ -249,7 +279,7 @@ impl<'a> SsoSession<'a> {
                 if error.code() == Some("InvalidClientException") =>
             {
                 tracing::info!("the registered client was rejected; registering again");
-                let client = self.register(&oidc).await?;
+                let client = self.register(&oidc, now).await?;
                 device::authorize(&oidc, &client, start_url, browser).await?
             }
             other => other?,
@@ -260,7 +290,7 @@ impl<'a> SsoSession<'a> {
         let token = SsoToken {
             access_token: grant.access_token,
             refresh_token: grant.refresh_token,
-            expires_at: epoch_secs(approved_at + grant.expires_in),
+            expires_at: token::capped_expiry(approved_at, grant.expires_in),
             session_expires_at: self
                 .provider
                 .session_duration
@@ -273,8 +303,9 @@ impl<'a> SsoSession<'a> {
     async fn register(
         &self,
         oidc: &aws_sdk_ssooidc::Client,
+        now: SystemTime,
     ) -> Result<ClientRegistration, ProviderError> {
-        let client = ClientRegistration::register(oidc).await?;
+        let client = ClientRegistration::register(oidc, now).await?;
         cache::save(self.store, &self.client_key(), &client)?;
         Ok(client)
     }

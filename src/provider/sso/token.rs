@@ -12,6 +12,15 @@ use crate::secret::Secret;
 /// Refresh an access token that has less than this left, so a call made with it does not fail
 /// half way (the value aws-config uses).
 pub const REFRESH_BUFFER_SECS: u64 = 5 * 60;
+/// The longest an access token is believed to last, whatever the server states: a day. AWS
+/// issues them for hours; an endpoint claiming more is mistaken or hostile.
+pub const MAX_ACCESS_TOKEN_SECS: u64 = 24 * 60 * 60;
+
+/// When an access token issued at `now` for `expires_in` expires (epoch seconds), believing the
+/// server only up to [`MAX_ACCESS_TOKEN_SECS`].
+pub fn capped_expiry(now: SystemTime, expires_in: Duration) -> u64 {
+    epoch_secs(now).saturating_add(expires_in.as_secs().min(MAX_ACCESS_TOKEN_SECS))
+}
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct SsoToken {
@@ -48,7 +57,7 @@ impl SsoToken {
         Self {
             access_token: Secret::new(access_token),
             refresh_token: refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
-            expires_at: epoch_secs(now + expires_in),
+            expires_at: capped_expiry(now, expires_in),
             session_expires_at: session_duration.map(|d| epoch_secs(now + d)),
         }
     }
@@ -161,6 +170,16 @@ mod tests {
             renewed.refresh_token.is_some(),
             "the old refresh token is kept when none is returned"
         );
+    }
+
+    #[test]
+    fn a_server_stated_lifetime_beyond_a_day_is_a_day() {
+        let forever = Duration::from_secs(u64::MAX);
+        let t = SsoToken::new("a".into(), None, forever, None, at(1_000));
+        assert_eq!(t.expires_at, 1_000 + MAX_ACCESS_TOKEN_SECS);
+        let renewed = t.refreshed("b".into(), None, forever, at(2_000));
+        assert_eq!(renewed.expires_at, 2_000 + MAX_ACCESS_TOKEN_SECS);
+        assert_eq!(capped_expiry(at(1_000), Duration::from_secs(3_600)), 4_600);
     }
 
     #[test]
