@@ -8,6 +8,8 @@ mod tls_server;
 
 /// Configuration errors as users see them.
 mod config_errors;
+/// Configuration other users could have written is refused (issue 11).
+mod config_trust;
 /// Endpoint overrides in the SDK conventions.
 mod endpoints;
 /// `env` in every format, evaluated by real shells, and credential reuse.
