@@ -97,3 +97,43 @@ fn a_secret_in_the_config_is_refused_without_echoing_it() {
         out.stderr
     );
 }
+
+/// Issue 11 item 7: a "billion laughs" profile of a few KiB whose aliases copy long strings
+/// (few nodes, many bytes) fails at once with exit 2, instead of growing to hundreds of MB.
+#[test]
+fn a_profile_whose_aliases_expand_past_the_budget_is_refused() {
+    let world = World::new();
+    let copies = |name: &str, of: &str| {
+        format!(
+            "{name}: &{name} [{}]\n",
+            vec![format!("*{of}"); 8].join(", ")
+        )
+    };
+    let laughs = format!(
+        "{DEV_PROFILE}x-laughs:\n  a: &a \"{}\"\n  {}  {}  {}",
+        "ha".repeat(32 * 1024),
+        copies("b", "a"),
+        copies("c", "b"),
+        copies("d", "c"),
+    );
+    let file = world.write("repo/profiles/dev/atmos.yaml", &laughs);
+    world.run(&["validate"]).code(2).stderr_has(&format!(
+        "{}:41:30: anchors and aliases expand to more than 4 MiB",
+        file.display()
+    ));
+}
+
+/// Issue 11 item 7: a config file over 1 MiB is refused before it is parsed.
+#[test]
+fn a_config_file_over_the_size_cap_is_refused() {
+    let world = World::new();
+    let padding = format!("# {}\n", "x".repeat(1023)).repeat(1025);
+    let file = world.write(
+        "repo/profiles/dev/atmos.yaml",
+        &format!("{DEV_PROFILE}{padding}"),
+    );
+    world.run(&["validate"]).code(2).stderr_has(&format!(
+        "error: refusing `{}`: config files are limited to 1 MiB",
+        file.display()
+    ));
+}
