@@ -137,3 +137,54 @@ fn a_config_file_over_the_size_cap_is_refused() {
         file.display()
     ));
 }
+
+/// Issue 11 item 7: durations are bounded. `500000000000y` parses, and used to overflow the
+/// clock where it was added (a panic); now each use states its range.
+#[test]
+fn a_duration_out_of_range_is_a_config_error_not_a_panic() {
+    let world = World::new();
+    world.write(
+        "repo/atmos.yaml",
+        &world.base_config().replace(
+            "      start_url:",
+            "      session:\n        duration: 500000000000y\n      start_url:",
+        ),
+    );
+    world.write(
+        "repo/profiles/dev/atmos.yaml",
+        &DEV_PROFILE.replace("auth:\n", "auth:\n  refresh_margin: 13h\n"),
+    );
+    let out = world.run(&["validate"]).code(2);
+    for expected in [
+        "duration `500000000000y` for `auth.providers.sso.session.duration` is outside 15m to 90d",
+        "help: choose a duration from 15m to 90d; IAM Identity Center sessions last 15 minutes to 90 days",
+        "duration `13h` for `auth.refresh_margin` is outside 0s to 12h",
+    ] {
+        assert!(out.stderr.contains(expected), "{expected}\n{}", out.stderr);
+    }
+    world.run(&["login"]).code(2).stderr_has("2 problems");
+}
+
+#[test]
+fn duration_variables_out_of_range_are_refused_or_ignored_with_a_message() {
+    let world = World::new();
+    world
+        .cmd(&["env", "dev"])
+        .env("ATMOS_KEYRING_TIMEOUT", "500000000000y")
+        .run()
+        .code(2)
+        .stderr_has("error: invalid ATMOS_KEYRING_TIMEOUT: `500000000000y` is outside 0s to 10m");
+    world
+        .cmd(&["env", "dev"])
+        .env("ATMOS_KEYRING_TIMEOUT", "soon")
+        .run()
+        .code(2)
+        .stderr_has("error: invalid ATMOS_KEYRING_TIMEOUT: `soon` is not a duration");
+    // The HTTP timeout falls back to its default, saying so.
+    world
+        .cmd(&["login"])
+        .env("ATMOS_HTTP_TIMEOUT", "500000000000y")
+        .run()
+        .success()
+        .stderr_has("ignoring ATMOS_HTTP_TIMEOUT: `500000000000y` is outside 1ms to 10m");
+}

@@ -17,6 +17,7 @@ mod auth_config;
 mod auth_schema;
 mod config_error;
 mod diagnostic;
+pub mod duration;
 mod iam_arn;
 mod identity;
 mod identity_graph;
