@@ -20,6 +20,8 @@ mod exec;
 mod faults;
 /// GitHub Actions OIDC over HTTPS with a custom CA.
 mod github_oidc;
+/// The process keeps its memory to itself; MFA codes stay off the command line.
+mod hardening;
 /// Role chains, IAM users, credential processes.
 mod identity_graph;
 /// The real Secret Service and kernel keyring, and a missing one.
