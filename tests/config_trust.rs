@@ -4,6 +4,7 @@
 //! exit 2, a message naming it and the fix.
 
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 
 use crate::harness::World;
@@ -216,5 +217,27 @@ fn a_symlinked_profiles_directory_is_judged_by_its_target() {
     world.run(&["validate"]).code(2).stderr_has(&format!(
         "error: refusing `{}`: it belongs to another user (uid 12345)",
         target.display()
+    ));
+}
+
+/// Root can write anything anyway, so a config owned by root counts as the user's own: a shared
+/// checkout owned by root still works for everyone, unless group or others can write to it.
+#[test]
+fn a_config_owned_by_root_is_trusted_by_other_users_unless_writable() {
+    let world = World::new();
+    chmod(world.home.path(), 0o755);
+    let as_other_user = |world: &World| {
+        let mut run = world.cmd(&["validate"]).env("HOME", "/nonexistent");
+        run.command.uid(OTHER_UID).gid(OTHER_UID);
+        run.run()
+    };
+    as_other_user(&world)
+        .success()
+        .stdout_has("ok: profile `dev`");
+    let profile_dir = world.root().join("profiles/dev");
+    chmod(&profile_dir, 0o777);
+    as_other_user(&world).code(2).stderr_has(&format!(
+        "error: refusing `{}`: it is writable by group or others (mode 0777)",
+        profile_dir.display()
     ));
 }
