@@ -68,8 +68,10 @@ pub enum Error {
     #[error("invalid ATMOS_KEYRING_TYPE `{value}`")]
     InvalidStoreKind { value: String },
 
-    #[error("invalid ATMOS_KEYRING_TIMEOUT `{value}`")]
-    InvalidStoreTimeout { value: String },
+    #[error("invalid ATMOS_KEYRING_TIMEOUT: {problem}")]
+    InvalidStoreTimeout {
+        problem: crate::config::duration::DurationError,
+    },
 
     #[error("`--format github` needs the GITHUB_ENV file that GitHub Actions provides")]
     NotInGithubActions,

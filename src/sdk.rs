@@ -246,20 +246,17 @@ impl Clients {
     }
 }
 
-/// The per-attempt timeout: `ATMOS_HTTP_TIMEOUT` when set to a valid non-zero duration.
+/// The per-attempt timeout: `ATMOS_HTTP_TIMEOUT` when set to a duration within bounds.
 fn attempt_timeout() -> Duration {
     let default = Duration::from_secs(ATTEMPT_TIMEOUT_SECS);
     let Some(value) = std::env::var_os(env::HTTP_TIMEOUT) else {
         return default;
     };
-    match value.to_str().map(humantime::parse_duration) {
-        Some(Ok(timeout)) if !timeout.is_zero() => timeout,
-        _ => {
-            tracing::warn!(
-                value = %value.to_string_lossy(),
-                "ignoring {}: not a duration such as `10s`",
-                env::HTTP_TIMEOUT
-            );
+    let text = value.to_string_lossy();
+    match crate::config::duration::parse(&text, crate::config::duration::HTTP_ATTEMPT) {
+        Ok(timeout) => timeout,
+        Err(problem) => {
+            tracing::warn!("ignoring {}: {problem}", env::HTTP_TIMEOUT);
             default
         }
     }

@@ -154,7 +154,9 @@ fn a_wrong_mfa_code_is_refused_clearly() {
         .run()
         .success();
     let out = world
-        .run(&["env", "ci/bot", "--mfa-code", "000000"])
+        .cmd(&["env", "ci/bot"])
+        .env("ATMOS_MFA_CODE", "000000")
+        .run()
         .code(1);
     assert!(
         out.stderr

@@ -10,6 +10,8 @@ mod tls_server;
 mod config_errors;
 /// Secrets bound to the endpoint that issued them; server-stated expiries capped (issue 11).
 mod endpoint_binding;
+/// Configuration other users could have written is refused (issue 11).
+mod config_trust;
 /// Endpoint overrides in the SDK conventions.
 mod endpoints;
 /// `env` in every format, evaluated by real shells, and credential reuse.
@@ -22,6 +24,8 @@ mod faults;
 mod github_oidc;
 /// Hostile endpoints: plain http, terminal escapes, endless pages, shared account names.
 mod hostile_endpoint;
+/// The process keeps its memory to itself; MFA codes stay off the command line.
+mod hardening;
 /// Role chains, IAM users, credential processes.
 mod identity_graph;
 /// The real Secret Service and kernel keyring, and a missing one.

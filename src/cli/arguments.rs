@@ -79,6 +79,7 @@ impl Global {
             cwd: std::env::current_dir().unwrap_or_default(),
             env_profile: None,
             env_config_path: None,
+            home: directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()),
             user_config_dir: directories::ProjectDirs::from("", "", "atmos-auth")
                 .map(|d| d.config_dir().to_path_buf()),
         }

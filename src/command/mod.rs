@@ -137,8 +137,10 @@ impl Context {
             _ => config.auth.keyring.unwrap_or(StoreKind::System),
         };
         let timeout = match std::env::var(store::KEYRING_TIMEOUT_ENV) {
-            Ok(value) if !value.is_empty() => humantime::parse_duration(&value)
-                .map_err(|_| Error::InvalidStoreTimeout { value })?,
+            Ok(value) if !value.is_empty() => {
+                config::duration::parse(&value, config::duration::STORE_TIMEOUT)
+                    .map_err(|problem| Error::InvalidStoreTimeout { problem })?
+            }
             _ => Duration::from_secs(store::DEFAULT_TIMEOUT_SECS),
         };
         let store = match kind {

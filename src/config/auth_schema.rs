@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::duration;
 use super::identity_schema::{Collected, Referents};
 use super::node::{Entry, Node, ScalarKind, Value};
 use super::validator::{Fields, Validator, did_you_mean, quoted_list};
@@ -144,7 +145,12 @@ impl Validator<'_> {
             (auth.keyring, auth.keyring_path) = self.keyring(node, &keyring_owner);
         }
         if let Some(node) = fields.get("refresh_margin") {
-            auth.refresh_margin = self.duration(node, &fields.path_of("refresh_margin"));
+            auth.refresh_margin = self.duration(
+                node,
+                &fields.path_of("refresh_margin"),
+                duration::REFRESH_MARGIN,
+                "credentials are renewed when less than this is left, and role sessions last at most 12 hours",
+            );
         }
         let provider_entries = match fields.get("providers") {
             Some(node) => self.entries(node, "auth.providers").unwrap_or_default(),
@@ -321,7 +327,12 @@ impl Validator<'_> {
             );
             if let Some(node) = session.as_ref().and_then(|session| session.get("duration")) {
                 session_duration = self
-                    .duration(node, &format!("{path}.session.duration"))
+                    .duration(
+                        node,
+                        &format!("{path}.session.duration"),
+                        duration::SSO_SESSION,
+                        "IAM Identity Center sessions last 15 minutes to 90 days",
+                    )
                     .map(Some)
                     .ok_or(());
             }

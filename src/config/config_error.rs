@@ -8,6 +8,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::Diagnostic;
+use crate::store::Exposure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -51,6 +52,14 @@ pub enum ConfigError {
     #[error("failed to read `{}`", path.display())]
     Read { path: PathBuf, source: io::Error },
 
+    /// A config file or directory that another user could have written.
+    #[error("refusing `{}`: {exposure}, so another user could change what atmos-auth runs; {}", path.display(), TrustFix { path, exposure })]
+    Untrusted { path: PathBuf, exposure: Exposure },
+
+    /// A config file over the size cap.
+    #[error("refusing `{}`: config files are limited to {} MiB", path.display(), limit / (1024 * 1024))]
+    TooLarge { path: PathBuf, limit: u64 },
+
     /// The files were read but hold problems; every one is listed.
     #[error("{}", Diagnostics(diagnostics))]
     Invalid { diagnostics: Vec<Diagnostic> },
@@ -72,6 +81,25 @@ impl fmt::Display for ProfileList<'_> {
             write!(f, "`{name}`")?;
         }
         Ok(())
+    }
+}
+
+/// The fix for `Untrusted`, naming the path again so that it can be copied.
+struct TrustFix<'a> {
+    path: &'a PathBuf,
+    exposure: &'a Exposure,
+}
+
+impl fmt::Display for TrustFix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.path.display();
+        match self.exposure {
+            Exposure::Writable { .. } => write!(f, "run `chmod go-w {path}`"),
+            Exposure::Owner { .. } => write!(
+                f,
+                "if you trust it, take it over with `sudo chown $USER {path}`; else use a config directory of your own"
+            ),
+        }
     }
 }
 

@@ -7,8 +7,8 @@
 //! `identity_graph.rs`.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
+use super::duration;
 use super::iam_arn::{self, IamResource};
 use super::identity_graph::Link;
 use super::node::{Entry, Node};
@@ -30,19 +30,6 @@ const VIA_FIELDS: [&str; 7] = [
 ];
 const USER_FIELDS: [&str; 6] = ["kind", "default", "alias", "principal", "env", "region"];
 const CREDENTIAL_PROCESS_FIELDS: [&str; 6] = ["kind", "default", "alias", "spec", "env", "region"];
-
-const MINUTE: u64 = 60;
-const HOUR: u64 = 60 * MINUTE;
-/// `sts:AssumeRole` accepts 15 minutes to 12 hours (the role's own maximum may be lower).
-const ASSUME_ROLE_DURATION: (Duration, Duration) = (
-    Duration::from_secs(15 * MINUTE),
-    Duration::from_secs(12 * HOUR),
-);
-/// `sts:GetSessionToken` accepts 15 minutes to 36 hours for IAM users.
-const USER_DURATION: (Duration, Duration) = (
-    Duration::from_secs(15 * MINUTE),
-    Duration::from_secs(36 * HOUR),
-);
 
 /// What identities may refer to. Every provider and identity named in the files is listed,
 /// even one with errors, so that a reference to it is not also reported as unknown.
@@ -377,10 +364,10 @@ impl Validator<'_> {
         let external_id = self.optional(&principal, "external_id", Self::string);
         let session_name = self.optional(&principal, "session_name", Self::session_name);
         let duration = self.optional(&principal, "duration", |this, node, path| {
-            this.duration_within(
+            this.duration(
                 node,
                 path,
-                ASSUME_ROLE_DURATION,
+                duration::ASSUME_ROLE_SESSION,
                 "STS role sessions last 15 minutes to 12 hours, and the role's maximum session duration may be lower",
             )
         });
@@ -410,10 +397,10 @@ impl Validator<'_> {
             this.iam_arn(node, path, IamResource::Mfa)
         });
         let duration = self.optional(&principal, "duration", |this, node, path| {
-            this.duration_within(
+            this.duration(
                 node,
                 path,
-                USER_DURATION,
+                duration::USER_SESSION,
                 "STS sessions of IAM users last 15 minutes to 36 hours",
             )
         });

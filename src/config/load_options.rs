@@ -17,6 +17,8 @@ pub struct LoadOptions {
     pub env_profile: Option<String>,
     /// `ATMOS_CLI_CONFIG_PATH`.
     pub env_config_path: Option<PathBuf>,
+    /// The user's home directory: the search for a config root looks no higher.
+    pub home: Option<PathBuf>,
     /// The per-user config directory, `directories::ProjectDirs::from("", "", "atmos-auth")`'s
     /// `config_dir()`, used when nothing closer is found.
     pub user_config_dir: Option<PathBuf>,

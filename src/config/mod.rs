@@ -17,6 +17,7 @@ mod auth_config;
 mod auth_schema;
 mod config_error;
 mod diagnostic;
+pub mod duration;
 mod iam_arn;
 mod identity;
 mod identity_graph;
@@ -27,6 +28,7 @@ mod node;
 mod provider;
 mod root;
 mod tree_builder;
+mod trust;
 mod validator;
 
 #[cfg(test)]
@@ -50,7 +52,7 @@ pub use root::available_profiles;
 use node::Node;
 use root::find_root;
 pub use root::profiles_under;
-use root::{CONFIG_FILE, profile_file};
+use root::{CONFIG_FILE, check_root, profile_file};
 use validator::Validator;
 
 /// The loaded configuration: the root file merged with the selected profile, validated.
@@ -96,6 +98,7 @@ pub fn load(options: &LoadOptions) -> Result<Config, ConfigError> {
     let root = find_root(options).ok_or_else(|| ConfigError::NoRoot {
         cwd: options.cwd.clone(),
     })?;
+    check_root(&root)?;
     let profile = options.selected_profile();
     let mut files = Vec::new();
     let base = root.join(CONFIG_FILE);
@@ -104,7 +107,12 @@ pub fn load(options: &LoadOptions) -> Result<Config, ConfigError> {
     }
     match profile {
         Some(profile) => match profile_file(&root, profile).filter(|file| file.is_file()) {
-            Some(file) => files.push(file),
+            Some(file) => {
+                if let Some(dir) = file.parent() {
+                    trust::check_dir(dir)?;
+                }
+                files.push(file)
+            }
             None => {
                 let available = available_profiles(&root);
                 return Err(ConfigError::ProfileNotFound {
@@ -119,10 +127,8 @@ pub fn load(options: &LoadOptions) -> Result<Config, ConfigError> {
     }
     let mut sources = Vec::with_capacity(files.len());
     for file in files {
-        match std::fs::read_to_string(&file) {
-            Ok(text) => sources.push((file, text)),
-            Err(source) => return Err(ConfigError::Read { path: file, source }),
-        }
+        let text = trust::read_file(&file)?;
+        sources.push((file, text));
     }
     let config = from_sources(root, profile, &sources)?;
     if profile.is_none() && config.auth.providers.is_empty() && config.auth.identities.is_empty() {

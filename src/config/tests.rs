@@ -825,7 +825,19 @@ fn structural_yaml_problems_are_diagnostics() {
         &["atmos.yaml:1:11: alias refers to a collection that contains it"],
     );
     let laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
-    assert_diagnostics(&[(BASE, laughs)], &["aliases expand to too many nodes"]);
+    assert_diagnostics(
+        &[(BASE, laughs)],
+        &["anchors and aliases expand to more than 4 MiB"],
+    );
+    // Few nodes, long scalars: the budget is in bytes, not nodes.
+    let long = format!(
+        "a: &a \"{}\"\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c]\n",
+        "x".repeat(16 * 1024)
+    );
+    assert_diagnostics(
+        &[(BASE, &long)],
+        &["anchors and aliases expand to more than 4 MiB"],
+    );
 }
 
 /// Property tests of the loader: no input, however broken, panics; each is either a config or

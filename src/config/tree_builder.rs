@@ -12,9 +12,11 @@ use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, ScanError, Span, T
 use super::node::{Entry, Node, Scalar, Value};
 use super::{Diagnostic, Location};
 
-/// Alias expansion copies the anchored subtree, so a file of nested aliases can grow
-/// exponentially ("billion laughs"). Real config files stay far below this many copied nodes.
-const MAX_ALIASED_NODES: usize = 100_000;
+/// Alias expansion copies the anchored subtree, so a small file of nested aliases can grow
+/// exponentially ("billion laughs"), in nodes or in the bytes of long scalars. Every copy (an
+/// alias expanded, an anchored node kept) is charged what it costs in memory, and a file may
+/// copy this much in all. Real config files copy a few KiB.
+const MAX_COPIED_BYTES: usize = 4 * 1024 * 1024;
 
 /// Parses `text`, the contents of `file`.
 pub(crate) fn parse(file: &Path, text: &str) -> Result<Node, Vec<Diagnostic>> {
@@ -23,7 +25,7 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Node, Vec<Diagnostic>> {
         stack: Vec::new(),
         anchors: HashMap::new(),
         root: None,
-        aliased_nodes: 0,
+        copied_bytes: 0,
         diagnostics: Vec::new(),
     };
     for event in Parser::new_from_str(text) {
@@ -67,10 +69,11 @@ pub(crate) fn parse(file: &Path, text: &str) -> Result<Node, Vec<Diagnostic>> {
 struct TreeBuilder<'a> {
     file: &'a Path,
     stack: Vec<Frame>,
-    /// Completed anchored nodes with their sizes, by the parser's anchor id.
+    /// Completed anchored nodes with their sizes in bytes, by the parser's anchor id.
     anchors: HashMap<usize, (Node, usize)>,
     root: Option<Node>,
-    aliased_nodes: usize,
+    /// What alias expansion and anchors have copied so far, in bytes.
+    copied_bytes: usize,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -146,17 +149,10 @@ impl TreeBuilder<'_> {
                     );
                 }
             }
-            Event::Alias(id) => match self.anchors.get(&id) {
-                Some((node, size)) => {
-                    self.aliased_nodes += size;
-                    if self.aliased_nodes > MAX_ALIASED_NODES {
-                        self.report(
-                            location,
-                            "aliases expand to too many nodes",
-                            "use fewer nested aliases",
-                        );
-                    } else {
-                        let node = node.clone();
+            Event::Alias(id) => match self.anchors.get(&id).map(|(_, bytes)| *bytes) {
+                Some(bytes) => {
+                    if !self.over_budget(bytes, &location) {
+                        let node = self.anchors[&id].0.clone();
                         self.complete(node, 0);
                     }
                 }
@@ -176,7 +172,11 @@ impl TreeBuilder<'_> {
     /// Attaches a finished node to the collection being built, or makes it the root.
     fn complete(&mut self, node: Node, anchor: usize) {
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.clone(), size(&node)));
+            let bytes = bytes(&node);
+            if self.over_budget(bytes, &node.location) {
+                return;
+            }
+            self.anchors.insert(anchor, (node.clone(), bytes));
         }
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(node);
@@ -210,6 +210,20 @@ impl TreeBuilder<'_> {
                 }
             }
         }
+    }
+
+    /// Charges a copy of `bytes`; past the budget, reports it at `location` and says so.
+    fn over_budget(&mut self, bytes: usize, location: &Location) -> bool {
+        self.copied_bytes = self.copied_bytes.saturating_add(bytes);
+        let over = self.copied_bytes > MAX_COPIED_BYTES;
+        if over {
+            let message = format!(
+                "anchors and aliases expand to more than {} MiB",
+                MAX_COPIED_BYTES / (1024 * 1024)
+            );
+            self.report(location.clone(), &message, "use fewer nested aliases");
+        }
+        over
     }
 
     fn syntax_error(&mut self, error: &ScanError) {
@@ -259,10 +273,20 @@ fn custom_tag(tag: Option<&Tag>) -> Option<String> {
     tag.filter(|tag| tag.is_custom()).map(Tag::original)
 }
 
-fn size(node: &Node) -> usize {
-    1 + match &node.value {
-        Value::Scalar(_) => 0,
-        Value::Sequence(items) => items.iter().map(size).sum(),
-        Value::Mapping(entries) => entries.iter().map(|entry| 1 + size(&entry.value)).sum(),
+/// What a copy of `node` costs in memory: each node, its text and its position's file name.
+fn bytes(node: &Node) -> usize {
+    let own = size_of::<Node>() + node.location.file.as_os_str().len();
+    own + match &node.value {
+        Value::Scalar(scalar) => scalar.text.len(),
+        Value::Sequence(items) => items.iter().map(bytes).sum(),
+        Value::Mapping(entries) => entries
+            .iter()
+            .map(|entry| {
+                size_of::<Entry>()
+                    + entry.key.len()
+                    + entry.key_location.file.as_os_str().len()
+                    + bytes(&entry.value)
+            })
+            .sum(),
     }
 }

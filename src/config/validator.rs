@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::duration::{self, Bounds, DurationError};
 use super::node::{Entry, Node, ScalarKind, Value};
 use super::{Diagnostic, Location};
 
@@ -276,34 +277,15 @@ impl<'a> Validator<'a> {
         }
     }
 
-    /// A duration from `min` to `max`, both included. `why` ends the hint, saying who sets the
+    /// A duration within `bounds` (see `duration.rs`). `why` ends the hint, saying who sets the
     /// limits.
-    pub fn duration_within(
+    pub fn duration(
         &mut self,
         node: &Node,
         path: &str,
-        (min, max): (Duration, Duration),
+        bounds: Bounds,
         why: &str,
     ) -> Option<Duration> {
-        let duration = self.duration(node, path)?;
-        if (min..=max).contains(&duration) {
-            return Some(duration);
-        }
-        let written = match &node.value {
-            Value::Scalar(scalar) => scalar.text.as_str(),
-            _ => "",
-        };
-        let [min, max] = [min, max].map(short_duration);
-        self.report(
-            &node.location,
-            format!("duration `{written}` for `{path}` is outside {min} to {max}"),
-            Some(format!("choose a duration from {min} to {max}; {why}")),
-        );
-        None
-    }
-
-    /// A humantime duration such as `15m`, `8h` or `1h 30m`.
-    pub fn duration(&mut self, node: &Node, path: &str) -> Option<Duration> {
         if node.tag.is_some() {
             return None; // already reported by `scan_forbidden`
         }
@@ -314,19 +296,22 @@ impl<'a> Validator<'a> {
                 return None;
             }
         };
-        match humantime::parse_duration(text) {
-            Ok(duration) => Some(duration),
-            Err(error) => {
-                let hint =
-                    "write a number with a unit, such as `90s`, `15m`, `8h` or `1h 30m`".to_owned();
-                self.report(
-                    &node.location,
-                    format!("invalid duration `{text}` for `{path}`: {error}"),
-                    Some(hint),
-                );
-                None
+        let (message, hint) = match duration::parse(text, bounds) {
+            Ok(duration) => return Some(duration),
+            Err(DurationError::Invalid { reason, .. }) => (
+                format!("invalid duration `{text}` for `{path}`: {reason}"),
+                "write a number with a unit, such as `90s`, `15m`, `8h` or `1h 30m`".to_owned(),
+            ),
+            Err(DurationError::OutOfRange { .. }) => {
+                let [min, max] = [bounds.min, bounds.max].map(duration::short);
+                (
+                    format!("duration `{text}` for `{path}` is outside {min} to {max}"),
+                    format!("choose a duration from {min} to {max}; {why}"),
+                )
             }
-        }
+        };
+        self.report(&node.location, message, Some(hint));
+        None
     }
 
     /// An absolute `http://` or `https://` URL with a host. The check is deliberately shallow:
@@ -444,15 +429,6 @@ fn normalized(text: &str) -> String {
         .filter(|c| !matches!(c, '_' | '-'))
         .map(|c| c.to_ascii_lowercase())
         .collect()
-}
-
-/// A limit as people write it: `36h` rather than humantime's `1day 12h`.
-fn short_duration(duration: Duration) -> String {
-    match duration.as_secs() {
-        secs if secs % 3600 == 0 => format!("{}h", secs / 3600),
-        secs if secs % 60 == 0 => format!("{}m", secs / 60),
-        _ => humantime::format_duration(duration).to_string(),
-    }
 }
 
 /// "did you mean `x`?" when a candidate is close to `word`.

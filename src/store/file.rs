@@ -74,6 +74,21 @@ impl Exposure {
             None
         }
     }
+
+    /// Like `of`, for files atmos-auth only reads (the configuration): a path owned by root is
+    /// not another user's, since root can write anything anyway.
+    #[cfg(unix)]
+    pub fn of_read_only(metadata: &fs::Metadata) -> Option<Self> {
+        use std::os::unix::fs::MetadataExt;
+
+        match Self::of(metadata) {
+            Some(Self::Owner { uid: 0 }) => {
+                let mode = metadata.mode() & 0o7777;
+                (mode & 0o022 != 0).then_some(Self::Writable { mode })
+            }
+            exposure => exposure,
+        }
+    }
 }
 
 pub(super) struct FileStore {
