@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::command::{ConfigureError, ConsoleError};
 use crate::config::ConfigError;
+use crate::output::aws_config::Unwritable;
 use crate::output::exec::ExecError;
 use crate::output::matrix::MatrixError;
 use crate::provider::ProviderError;
@@ -91,6 +92,9 @@ pub enum Error {
 
     #[error(transparent)]
     Matrix(#[from] MatrixError),
+
+    #[error(transparent)]
+    AwsConfig(#[from] Unwritable),
 }
 
 impl Error {
@@ -117,6 +121,7 @@ impl Error {
             Self::Console(_) => exit::UPSTREAM,
             Self::Configure(_) => exit::USAGE,
             Self::Matrix(_) => exit::USAGE,
+            Self::AwsConfig(_) => exit::USAGE,
             Self::Config(_)
             | Self::UnknownIdentity { .. }
             | Self::NoDefaultIdentity { .. }
@@ -184,6 +189,7 @@ impl Error {
             Self::InvalidStoreTimeout { .. } => "give a duration such as `5s` or `500ms`".into(),
             Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),
             Self::Matrix(error) => return error.hint(),
+            Self::AwsConfig(_) => "move the config root (or the atmos-auth executable) to a path without it, or use `atmos-auth exec` / `env` instead".into(),
             _ => return None,
         })
     }

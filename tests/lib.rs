@@ -38,5 +38,7 @@ mod profiles;
 mod races;
 /// Real Terraform runs across accounts.
 mod terraform;
+/// Issue 11: injection-proof generated text, the console token, external credential processes.
+mod trust_output;
 /// `whoami` against the emulator and against moto's STS.
 mod whoami;

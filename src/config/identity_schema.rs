@@ -38,6 +38,9 @@ const ASSUME_ROLE_DURATION: (Duration, Duration) = (
     Duration::from_secs(15 * MINUTE),
     Duration::from_secs(12 * HOUR),
 );
+/// A `credential_process` program may wait for a person (an MFA prompt, a browser), but not
+/// forever.
+const PROCESS_TIMEOUT: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(HOUR));
 /// `sts:GetSessionToken` accepts 15 minutes to 36 hours for IAM users.
 const USER_DURATION: (Duration, Duration) = (
     Duration::from_secs(15 * MINUTE),
@@ -78,7 +81,7 @@ impl Validator<'_> {
         collected: &mut Collected,
     ) -> Option<Identity> {
         let path = format!("auth.identities.{}", entry.key);
-        let named = self.name(&entry.key, &entry.key_location, "identity name");
+        let named = self.identity_name(&entry.key, &entry.key_location, "identity name");
         // Which fields are valid depends on the kind, so they are read only once it is known.
         let word = self.kind(entry, &path, &IdentityKind::NAMES)?;
         let (known, refused): (&[&str], &[&str]) = match word {
@@ -106,7 +109,7 @@ impl Validator<'_> {
         };
         let alias = match fields.get("alias") {
             Some(node) => match self.string(node, &fields.path_of("alias")) {
-                Some(alias) if self.name(&alias, &node.location, "alias") => {
+                Some(alias) if self.identity_name(&alias, &node.location, "alias") => {
                     collected.aliases.push(Alias {
                         alias: alias.clone(),
                         location: node.location.clone(),
@@ -429,8 +432,16 @@ impl Validator<'_> {
             node,
             &fields.path_of("spec"),
             &fields.key_location("spec"),
-            &["command", "args"],
+            &["command", "args", "timeout"],
         )?;
+        let timeout = self.optional(&spec, "timeout", |this, node, path| {
+            this.duration_within(
+                node,
+                path,
+                PROCESS_TIMEOUT,
+                "the program is stopped, with everything it started, when it runs longer",
+            )
+        });
         let command = match (spec.get("command"), spec.get("args")) {
             (Some(node), None) => self
                 .shell_command(node, &spec.path_of("command"))
@@ -458,7 +469,10 @@ impl Validator<'_> {
                 None
             }
         };
-        Some(IdentityKind::CredentialProcess { command: command? })
+        Some(IdentityKind::CredentialProcess {
+            command: command?,
+            timeout: timeout?,
+        })
     }
 
     fn shell_command(&mut self, node: &Node, path: &str) -> Option<String> {

@@ -67,7 +67,10 @@ pub enum Source<'c> {
         duration: Duration,
     },
     /// An external `credential_process` program.
-    Process { command: &'c ProcessCommand },
+    Process {
+        command: &'c ProcessCommand,
+        timeout: Duration,
+    },
 }
 
 /// One AssumeRole call's parameters.
@@ -241,13 +244,16 @@ fn source<'c>(config: &'c Config, root: &'c Identity, ambient: &Ambient) -> (Sou
             };
             (source, key)
         }
-        (IdentityKind::CredentialProcess { command }, _) => {
+        (IdentityKind::CredentialProcess { command, timeout }, _) => {
             let text = match command {
                 ProcessCommand::Shell(line) => line.clone(),
                 ProcessCommand::Args(args) => args.join("\u{1f}"),
             };
             (
-                Source::Process { command },
+                Source::Process {
+                    command,
+                    timeout: timeout.unwrap_or(crate::config::DEFAULT_PROCESS_TIMEOUT),
+                },
                 format!("process|{}", file_name_for(&text)),
             )
         }

@@ -198,7 +198,7 @@ impl<'a> Resolver<'a> {
                     sts::get_session_token(clients, &keys, mfa, *duration).await
                 })
             }
-            Source::Process { command } => Ok(process::run(command)?),
+            Source::Process { command, timeout } => Ok(process::run(command, *timeout)?),
         }
     }
 
