@@ -117,7 +117,9 @@ impl Error {
             Self::Store(_) => exit::STORE,
             Self::Exec(error) => error.exit_code(),
             Self::Write { .. } => exit::UPSTREAM,
-            Self::Console(ConsoleError::Duration | ConsoleError::Tls(_)) => exit::USAGE,
+            Self::Console(
+                ConsoleError::Duration | ConsoleError::Tls(_) | ConsoleError::Page { .. },
+            ) => exit::USAGE,
             Self::Console(_) => exit::UPSTREAM,
             Self::Configure(_) => exit::USAGE,
             Self::Matrix(_) => exit::USAGE,

@@ -106,17 +106,17 @@ fn provisioned_names_from_hostile_account_names_are_made_safe() {
     assert!(
         login
             .stderr
-            .contains("account name `Audit $(touch pwned) [x]` holds characters not allowed in identity names; its identities are named `Audit--touch-pwned---x-/…`"),
+            .contains("account name `Audit $(touch pwned) [x]` holds characters not allowed in identity names; its identities are named `Audit---touch-pwned---x-/…`"),
         "{}",
         login.stderr
     );
     let table = world.run(&["list"]).success().stdout;
     assert!(
-        table.contains("Audit--touch-pwned---x-/ReadOnlyAccess (provisioned)"),
+        table.contains("Audit---touch-pwned---x-/ReadOnlyAccess (provisioned)"),
         "{table}"
     );
     let config = world.run(&["aws-config"]).success().stdout;
-    let line = credential_process_line(&config, "Audit--touch-pwned---x-/ReadOnlyAccess");
+    let line = credential_process_line(&config, "Audit---touch-pwned---x-/ReadOnlyAccess");
     let json = run_like_an_sdk(&world, &line, world.home.path());
     assert!(json["AccessKeyId"].as_str().is_some(), "{json}");
     assert!(!world.home.path().join("pwned").exists());
@@ -182,6 +182,10 @@ fn the_console_token_reaches_the_browser_in_a_private_file_not_its_argv() {
     let federation = format!("{}/federation", world.emulator.url());
     let browser = world.write("browser/open", FAKE_BROWSER);
     std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // What a login session provides: a private directory of the user's own.
+    let runtime = world.home.path().join("run");
+    std::fs::create_dir(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::fs::Permissions::from_mode(0o700)).unwrap();
     let printed = world
         .cmd(&["console", "dev", "--print-only"])
         .env("ATMOS_CONSOLE_FEDERATION_URL", &federation)
@@ -194,7 +198,7 @@ fn the_console_token_reaches_the_browser_in_a_private_file_not_its_argv() {
         .cmd(&["console", "dev"])
         .env("ATMOS_CONSOLE_FEDERATION_URL", &federation)
         .env("BROWSER", browser.to_str().unwrap())
-        .env("XDG_RUNTIME_DIR", world.home.path().join("run").to_str().unwrap())
+        .env("XDG_RUNTIME_DIR", runtime.to_str().unwrap())
         .run()
         .success();
     assert!(!out.stdout.contains("SigninToken"), "{}", out.stdout);
@@ -218,9 +222,7 @@ fn the_console_token_reaches_the_browser_in_a_private_file_not_its_argv() {
     assert_eq!(read("dir-mode").trim(), "700");
     let page = read("page");
     let signin_token = printed.rsplit("SigninToken=").next().unwrap();
-    let expected = printed
-        .replace(signin_token, "")
-        .replace('&', "&amp;");
+    let expected = printed.replace(signin_token, "").replace('&', "&amp;");
     assert!(
         page.contains(&format!(
             "<meta http-equiv=\"refresh\" content=\"0;url={expected}"
@@ -245,7 +247,10 @@ fn with_process(world: &World, spec: &str) {
 fn credential_process_output_over_the_cap_is_refused() {
     let world = World::new();
     // Valid JSON after 1 MiB of padding: only a size cap refuses it.
-    world.write("padded.json", &format!("{}{GOOD_JSON}", " ".repeat(1 << 20)));
+    world.write(
+        "padded.json",
+        &format!("{}{GOOD_JSON}", " ".repeat(1 << 20)),
+    );
     with_process(
         &world,
         &format!(
@@ -263,10 +268,7 @@ fn credential_process_output_over_the_cap_is_refused() {
 fn credential_process_output_needs_both_keys() {
     let world = World::new();
     for (field, json) in [
-        (
-            "AccessKeyId",
-            GOOD_JSON.replace("AKIAFAKEEMULATORBOT1", ""),
-        ),
+        ("AccessKeyId", GOOD_JSON.replace("AKIAFAKEEMULATORBOT1", "")),
         (
             "SecretAccessKey",
             GOOD_JSON.replace("EMULATORSECRETciBotDemoKey00000000000000", ""),
@@ -282,7 +284,8 @@ fn credential_process_output_needs_both_keys() {
         );
         let out = world.run(&["env", "tool/x", "-v"]).code(1);
         assert!(
-            out.stderr.contains(&format!("caused by: `{field}` is empty")),
+            out.stderr
+                .contains(&format!("caused by: `{field}` is empty")),
             "{field}: {}",
             out.stderr
         );
@@ -302,7 +305,10 @@ fn credential_process_never_inherits_atmos_or_github_secrets() {
     world
         .cmd(&["env", "tool/x"])
         .env("ATMOS_KEYRING_PASSWORD", "file-store-password")
-        .env("ACTIONS_ID_TOKEN_REQUEST_URL", "https://token.actions.example/x")
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "https://token.actions.example/x",
+        )
         .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "runner-bearer-token")
         .env("KEEP_ME", "yes")
         .run()
@@ -355,7 +361,10 @@ fn a_credential_process_past_its_timeout_is_killed_with_its_whole_group() {
     let deadline = Instant::now() + Duration::from_secs(5);
     for pid in pids.lines() {
         while !dead(pid) {
-            assert!(Instant::now() < deadline, "process {pid} outlived the timeout");
+            assert!(
+                Instant::now() < deadline,
+                "process {pid} outlived the timeout"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -3,13 +3,22 @@
 //! there become identities named `<account-name>/<PermissionSet>`. The list is not secret; it is
 //! cached as JSON (0600, written atomically) and refreshed at login or with `list --refresh`.
 //! Identities written in the profile always win over provisioned ones of the same name.
+//!
+//! Account names are chosen by each member account's administrators and may hold any
+//! printable character; identity names may not (see `config::name_problem`). Each character
+//! outside the identity-name set (`/` included, the separator) becomes `-`, with a warning when
+//! the list is fetched. A name that is still invalid, or that two accounts would share, is
+//! skipped with a warning rather than guessed.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{AccountRef, Config, Identity, IdentityCenter, IdentityKind, ProviderKind};
+use crate::config::{
+    AccountRef, Config, Identity, IdentityCenter, IdentityKind, ProviderKind, is_name_char,
+    name_problem,
+};
 use crate::paths;
 use crate::provider::ProviderError;
 use crate::provider::sso::Portal;
@@ -49,10 +58,79 @@ pub async fn refresh(
             });
         }
     }
+    warn_about_names(&assignments);
     let path = cache_file(provider).map_err(ProviderError::CacheDir)?;
     let json = serde_json::to_vec_pretty(&assignments).expect("assignments serialize");
     write_atomic(&path, &json, PRIVATE_FILE_MODE).map_err(ProviderError::CacheDir)?;
     Ok(assignments.len())
+}
+
+/// `text` with every character that identity names cannot hold replaced by `-`.
+fn safe_part(text: &str) -> String {
+    text.chars()
+        .map(|c| if is_name_char(c) && c != '/' { c } else { '-' })
+        .collect()
+}
+
+/// The identity name for `assignment`: `<account>/<permission set>`, made safe.
+fn name_of(assignment: &Assignment) -> String {
+    format!(
+        "{}/{}",
+        safe_part(&assignment.account_name),
+        safe_part(&assignment.permission_set)
+    )
+}
+
+/// The identity name of each usable assignment. Left out: names that are still invalid, and
+/// names that assignments in different accounts would share (which account is meant cannot be
+/// told from the name).
+fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
+    let named: Vec<(String, &Assignment)> = assignments
+        .iter()
+        .map(|a| (name_of(a), a))
+        .filter(|(name, _)| name_problem(name).is_none())
+        .collect();
+    named
+        .iter()
+        .filter(|(name, a)| {
+            !named
+                .iter()
+                .any(|(other, b)| other == name && b.account_id != a.account_id)
+        })
+        .cloned()
+        .collect()
+}
+
+/// Say, once per fetch, which account names were changed and which assignments were skipped.
+fn warn_about_names(assignments: &[Assignment]) {
+    let kept = usable(assignments);
+    let mut renamed: Vec<(&str, String)> = Vec::new();
+    for assignment in assignments {
+        let name = name_of(assignment);
+        if !kept.iter().any(|(n, a)| *n == name && *a == assignment) {
+            tracing::warn!(
+                "skipping the permission set `{}` of account {} (`{}`): the identity name `{name}` is invalid or shared with another account; write an identity for it in the profile",
+                assignment.permission_set,
+                assignment.account_id,
+                assignment.account_name.escape_debug(),
+            );
+            continue;
+        }
+        let account = safe_part(&assignment.account_name);
+        if account != assignment.account_name
+            && !renamed
+                .iter()
+                .any(|(original, _)| *original == assignment.account_name)
+        {
+            renamed.push((&assignment.account_name, account));
+        }
+    }
+    for (original, account) in renamed {
+        tracing::warn!(
+            "account name `{}` holds characters not allowed in identity names; its identities are named `{account}/…`",
+            original.escape_debug()
+        );
+    }
 }
 
 /// Add the cached assignments of every auto-provisioning provider to `config` as identities,
@@ -74,8 +152,7 @@ pub fn extend(config: &mut Config) -> Vec<String> {
         else {
             continue;
         };
-        for assignment in assignments {
-            let name = format!("{}/{}", assignment.account_name, assignment.permission_set);
+        for (name, assignment) in usable(&assignments) {
             let Ok(account_id) = assignment.account_id.parse() else {
                 continue;
             };
@@ -89,7 +166,7 @@ pub fn extend(config: &mut Config) -> Vec<String> {
                     name,
                     kind: IdentityKind::PermissionSet {
                         provider: provider.name.clone(),
-                        permission_set: assignment.permission_set,
+                        permission_set: assignment.permission_set.clone(),
                         account: AccountRef::Id(account_id),
                     },
                     default: false,

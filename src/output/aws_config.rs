@@ -121,7 +121,9 @@ fn quote(word: &str) -> Result<String, Unwritable> {
     let mut previous_space = false;
     for c in quoted.chars() {
         if previous_space && (c == '#' || c == ';') {
-            return Err(unwritable("whitespace followed by `#` or `;`, which starts a comment"));
+            return Err(unwritable(
+                "whitespace followed by `#` or `;`, which starts a comment",
+            ));
         }
         previous_space = c.is_whitespace();
     }
@@ -138,7 +140,10 @@ fn without_secrets(text: &str) -> String {
         if skipping && continuation {
             continue;
         }
-        let setting = line.trim_start().trim_start_matches(['#', ';']).trim_start();
+        let setting = line
+            .trim_start()
+            .trim_start_matches(['#', ';'])
+            .trim_start();
         skipping = setting.split_once('=').is_some_and(|(key, _)| {
             SECRET_KEYS.contains(&key.trim().to_ascii_lowercase().as_str())
         });
