@@ -64,6 +64,25 @@ fn aws_config_quotes_paths_so_sh_runs_nothing_but_atmos_auth() {
     let line = credential_process_line(&config, "plat-dev/terraform");
     let json = run_like_an_sdk(&world, &line, world.home.path());
     assert_eq!(json["Version"], 1, "{json}");
+    // botocore splits the line itself (shlex), without a shell: it must read the same words.
+    let ini = world.write("atmos.ini", &config);
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import boto3; print(boto3.Session(profile_name='plat-dev/terraform').client('sts').get_caller_identity()['Account'])",
+        ])
+        .env("AWS_CONFIG_FILE", &ini)
+        .env("AWS_ENDPOINT_URL", world.emulator.url())
+        .env("HOME", world.home.path())
+        .env("ATMOS_KEYRING_TYPE", crate::harness::default_store())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "222222222222");
     for planted in ["pwned", "pwned2"] {
         assert!(
             !world.home.path().join(planted).exists(),
@@ -194,13 +213,16 @@ fn the_console_token_reaches_the_browser_in_a_private_file_not_its_argv() {
         .stdout;
     let printed = printed.trim();
     assert!(printed.contains("SigninToken="), "{printed}");
-    let out = world
-        .cmd(&["console", "dev"])
-        .env("ATMOS_CONSOLE_FEDERATION_URL", &federation)
-        .env("BROWSER", browser.to_str().unwrap())
-        .env("XDG_RUNTIME_DIR", runtime.to_str().unwrap())
-        .run()
-        .success();
+    let open_console = || {
+        world
+            .cmd(&["console", "dev"])
+            .env("ATMOS_CONSOLE_FEDERATION_URL", &federation)
+            .env("BROWSER", browser.to_str().unwrap())
+            .env("XDG_RUNTIME_DIR", runtime.to_str().unwrap())
+            .run()
+            .success()
+    };
+    let out = open_console();
     assert!(!out.stdout.contains("SigninToken"), "{}", out.stdout);
     let dir = browser.parent().unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -231,6 +253,26 @@ fn the_console_token_reaches_the_browser_in_a_private_file_not_its_argv() {
     );
     assert!(page.contains("SigninToken=SIGNINTOKENEMULATOR"), "{page}");
     assert_eq!(world.emulator.calls(Op::GetSigninToken), 2);
+    // The next run deletes pages older than a minute, and only those.
+    let first = argv.trim().strip_prefix("file://").unwrap().to_owned();
+    let touched = Command::new("touch")
+        .args(["-d", "2 minutes ago", &first])
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    std::fs::remove_file(dir.join("argv")).unwrap();
+    open_console();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dir.join("argv").exists() {
+        assert!(Instant::now() < deadline, "the browser was never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!Path::new(&first).exists(), "the old page is still there");
+    let second = read("argv");
+    assert!(
+        Path::new(second.trim().strip_prefix("file://").unwrap()).exists(),
+        "the new page is there"
+    );
 }
 
 const GOOD_JSON: &str = r#"{"Version":1,"AccessKeyId":"AKIAFAKEEMULATORBOT1","SecretAccessKey":"EMULATORSECRETciBotDemoKey00000000000000"}"#;

@@ -10,7 +10,7 @@
 //! the list is fetched. A name that is still invalid, or that two accounts would share, is
 //! skipped with a warning rather than guessed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -90,13 +90,16 @@ fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
         .map(|a| (name_of(a), a))
         .filter(|(name, _)| name_problem(name).is_none())
         .collect();
+    let mut accounts: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (name, assignment) in &named {
+        accounts
+            .entry(name)
+            .or_default()
+            .insert(&assignment.account_id);
+    }
     named
         .iter()
-        .filter(|(name, a)| {
-            !named
-                .iter()
-                .any(|(other, b)| other == name && b.account_id != a.account_id)
-        })
+        .filter(|(name, _)| accounts[name.as_str()].len() == 1)
         .cloned()
         .collect()
 }
@@ -180,4 +183,50 @@ pub fn extend(config: &mut Config) -> Vec<String> {
     }
     config.auth.identities.extend(new);
     added
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assignment(id: &str, account: &str, permission_set: &str) -> Assignment {
+        Assignment {
+            account_id: id.into(),
+            account_name: account.into(),
+            permission_set: permission_set.into(),
+        }
+    }
+
+    fn names(assignments: &[Assignment]) -> Vec<String> {
+        usable(assignments).into_iter().map(|(n, _)| n).collect()
+    }
+
+    #[test]
+    fn account_names_are_mapped_into_the_identity_name_set() {
+        assert_eq!(
+            names(&[
+                assignment("111111111111", "plat-dev", "Admin"),
+                assignment("222222222222", "Prod $(x) `y` 'z'", "Admin"),
+                assignment("333333333333", "a/b;c\n[d]", "Read\u{2019}Only"),
+            ]),
+            [
+                "plat-dev/Admin",
+                "Prod---x---y---z-/Admin",
+                "a-b-c--d-/Read-Only"
+            ]
+        );
+    }
+
+    #[test]
+    fn names_two_accounts_would_share_or_still_invalid_are_skipped() {
+        assert_eq!(
+            names(&[
+                assignment("111111111111", "prod account", "Admin"),
+                assignment("222222222222", "prod-account", "Admin"),
+                assignment("222222222222", "prod-account", "Read"),
+                assignment("333333333333", " leading", "Admin"),
+            ]),
+            ["prod-account/Read"]
+        );
+    }
 }

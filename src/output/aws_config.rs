@@ -239,4 +239,13 @@ mod tests {
         assert_eq!(text.matches("[profile plat-dev/terraform]").count(), 1);
         assert!(!text.contains("region = x"));
     }
+
+    #[test]
+    fn secret_keys_are_dropped_with_their_continuations_and_comments() {
+        let user = "[profile a]\nregion = x\nAWS_SECRET_ACCESS_KEY=s1\naws_session_token =\n  s2\n  s3\n;aws_access_key_id = k\n#  aws_security_token = s4\ns3 =\n  max_concurrent_requests = 20\noutput = json\n";
+        assert_eq!(
+            without_secrets(user),
+            "[profile a]\nregion = x\ns3 =\n  max_concurrent_requests = 20\noutput = json\n"
+        );
+    }
 }
