@@ -51,7 +51,7 @@ fn aws_config_quotes_paths_so_sh_runs_nothing_but_atmos_auth() {
     let root = world
         .home
         .path()
-        .join("repo $(touch pwned) `touch pwned2` \"q\" 'a' \\x");
+        .join("repo #1 ;2 $(touch pwned) `touch pwned2` \"q\" 'a' \\x");
     std::fs::create_dir_all(root.join("profiles/dev")).unwrap();
     std::fs::write(root.join("atmos.yaml"), world.base_config()).unwrap();
     std::fs::write(root.join("profiles/dev/atmos.yaml"), DEV_PROFILE).unwrap();

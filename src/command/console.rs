@@ -139,10 +139,7 @@ pub fn run(
 /// Write a page that sends the browser on to `url` into the private page directory, after
 /// deleting the pages earlier runs left there, and return its path.
 fn write_page(url: &str) -> Result<PathBuf, ConsoleError> {
-    let dir = page_dir().map_err(|source| ConsoleError::Page {
-        dir: PathBuf::from("the page directory"),
-        source,
-    })?;
+    let dir = page_dir()?;
     let failed = |source| ConsoleError::Page {
         dir: dir.clone(),
         source,
@@ -176,28 +173,41 @@ fn write_page(url: &str) -> Result<PathBuf, ConsoleError> {
 /// `$XDG_RUNTIME_DIR/atmos-auth/console` when the session has one (memory, never disk), else
 /// the cache's `console` directory; either is created 0700 and refused when others could write
 /// to it.
-fn page_dir() -> std::io::Result<PathBuf> {
+fn page_dir() -> Result<PathBuf, ConsoleError> {
     let runtime = std::env::var_os(RUNTIME_DIR_ENV)
         .map(PathBuf::from)
         .filter(|dir| dir.is_absolute() && dir.is_dir());
-    let dir = match runtime {
+    let (dir, prepared) = match runtime {
         Some(runtime) => {
             let ours = runtime.join("atmos-auth");
             let dir = ours.join("console");
-            crate::store::create_private_dir(&dir)?;
-            crate::paths::check_private_dir(&ours)?;
-            crate::paths::check_private_dir(&dir)?;
-            dir
+            let prepared = crate::store::create_private_dir(&dir)
+                .and_then(|()| crate::paths::check_private_dir(&ours))
+                .and_then(|()| crate::paths::check_private_dir(&dir));
+            (dir, prepared)
         }
-        None => crate::paths::cache_subdir("console")?,
+        None => match crate::paths::cache_subdir("console") {
+            Ok(dir) => (dir, Ok(())),
+            Err(source) => {
+                let dir = crate::paths::cache_dir()
+                    .unwrap_or_default()
+                    .join("console");
+                return Err(ConsoleError::Page { dir, source });
+            }
+        },
     };
     // Readable by others is harmless for the cache, not for pages holding a sign-in token.
     #[cfg(unix)]
-    std::fs::set_permissions(
-        &dir,
-        std::os::unix::fs::PermissionsExt::from_mode(crate::store::PRIVATE_DIR_MODE),
-    )?;
-    Ok(dir)
+    let prepared = prepared.and_then(|()| {
+        std::fs::set_permissions(
+            &dir,
+            std::os::unix::fs::PermissionsExt::from_mode(crate::store::PRIVATE_DIR_MODE),
+        )
+    });
+    match prepared {
+        Ok(()) => Ok(dir),
+        Err(source) => Err(ConsoleError::Page { dir, source }),
+    }
 }
 
 /// Delete the pages in `dir` older than `PAGE_LIFETIME`; younger ones may not be read yet.

@@ -106,15 +106,18 @@ fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
 
 /// Say, once per fetch, which account names were changed and which assignments were skipped.
 fn warn_about_names(assignments: &[Assignment]) {
-    let kept = usable(assignments);
+    let kept: BTreeSet<(String, &str)> = usable(assignments)
+        .into_iter()
+        .map(|(name, a)| (name, a.account_id.as_str()))
+        .collect();
     let mut renamed: Vec<(&str, String)> = Vec::new();
     for assignment in assignments {
         let name = name_of(assignment);
-        if !kept.iter().any(|(n, a)| *n == name && *a == assignment) {
+        if !kept.contains(&(name.clone(), assignment.account_id.as_str())) {
             tracing::warn!(
                 "skipping the permission set `{}` of account {} (`{}`): the identity name `{name}` is invalid or shared with another account; write an identity for it in the profile",
-                assignment.permission_set,
-                assignment.account_id,
+                assignment.permission_set.escape_debug(),
+                assignment.account_id.escape_debug(),
                 assignment.account_name.escape_debug(),
             );
             continue;

@@ -11,7 +11,8 @@
 //! The Go and Rust SDKs run `credential_process` through `sh -c`, botocore splits it like a
 //! POSIX shell, and every SDK's INI reader ends a value at whitespace followed by `#` or `;`.
 //! Each word is therefore quoted for `sh` with single quotes (never double quotes, inside which
-//! `$(…)` and backquotes still run), and a word that INI cannot carry unchanged is refused.
+//! `$(…)` and backquotes still run), spaces are escaped outside the quotes (so that no space is
+//! ever followed by `#` or `;`), and a word that INI cannot carry unchanged is refused.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -117,7 +118,24 @@ fn quote(word: &str) -> Result<String, Unwritable> {
         return Err(unwritable("a control character"));
     }
     // Sh adds only ASCII and copies every other byte, so UTF-8 stays UTF-8.
-    let quoted = String::from_utf8(Sh::quote_vec(word)).expect("quoting keeps UTF-8 intact");
+    let sh =
+        |piece: &str| String::from_utf8(Sh::quote_vec(piece)).expect("quoting keeps UTF-8 intact");
+    let quoted = if word.is_empty() {
+        sh(word)
+    } else {
+        let pieces: Vec<String> = word
+            .split(' ')
+            .map(|piece| {
+                if piece.is_empty() {
+                    String::new()
+                } else {
+                    sh(piece)
+                }
+            })
+            .collect();
+        pieces.join("\\ ")
+    };
+    // Only other (Unicode) whitespace can still precede a comment character.
     let mut previous_space = false;
     for c in quoted.chars() {
         if previous_space && (c == '#' || c == ';') {
@@ -194,7 +212,7 @@ mod tests {
         )
         .unwrap();
         assert!(text.contains(
-            "[profile plat-dev/terraform]\ncredential_process = /opt/my' tools/atmos-auth' credential-process plat-dev/terraform --config-dir /repo --profile devops\nregion = us-east-1\n"
+            "[profile plat-dev/terraform]\ncredential_process = /opt/my\\ tools/atmos-auth credential-process plat-dev/terraform --config-dir /repo --profile devops\nregion = us-east-1\n"
         ), "{text}");
     }
 
@@ -202,8 +220,8 @@ mod tests {
     fn words_an_ini_reader_would_cut_are_refused() {
         for (root, problem) in [
             ("/repo\n[profile x]", "a control character"),
-            ("/my #repo", "starts a comment"),
-            ("/my ;repo", "starts a comment"),
+            ("/my$\u{a0}#repo", "starts a comment"),
+            ("/my$\u{a0};repo", "starts a comment"),
         ] {
             let source = Source {
                 program: Path::new("/bin/atmos-auth"),
@@ -213,8 +231,21 @@ mod tests {
             let error = render(&source, &[], None).unwrap_err().to_string();
             assert!(error.contains(problem), "{root:?}: {error}");
         }
-        // `#` with no whitespace before it is no comment.
+        // `#` with no whitespace before it is no comment; spaces are escaped outside quotes.
         assert_eq!(quote("/repo#1").unwrap(), "/repo'#1'");
+        assert_eq!(quote(" /my #repo;  x").unwrap(), "\\ /my\\ '#repo;'\\ \\ x");
+        assert_eq!(quote("").unwrap(), "''");
+        let out = std::process::Command::new("sh")
+            .args([
+                "-c",
+                &format!("printf %s {}", quote(" /my #repo;  x$(id)").unwrap()),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            " /my #repo;  x$(id)"
+        );
     }
 
     #[test]
