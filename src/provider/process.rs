@@ -78,7 +78,9 @@ pub fn run(command: &ProcessCommand, timeout: Duration) -> Result<Credentials, P
             program: program.clone(),
             source,
         })?;
-    let _foreground = terminal.map(|terminal| terminal.hand_to(&child));
+    if let Some(terminal) = &terminal {
+        terminal.hand_to(&child);
+    }
     let mut stdout = child.stdout.take().expect("piped");
     // The reader reports through a channel, so that the deadline holds even while a grandchild
     // keeps stdout open. It stops one byte past the cap: enough to know the cap was passed.
@@ -138,13 +140,10 @@ mod group {
     use std::os::unix::process::CommandExt;
     use std::process::{Child, Command};
 
-    /// Our terminal, when we are in its foreground: the program needs it to prompt.
+    /// Our terminal, when we are in its foreground: the program needs it to prompt. Dropping
+    /// it takes the terminal back, also when the program could not be started (the child may
+    /// have taken it before its exec failed).
     pub struct Terminal {
-        ours: libc::pid_t,
-    }
-
-    /// While alive, the program's group has the terminal; dropping it takes the terminal back.
-    pub struct Foreground {
         ours: libc::pid_t,
     }
 
@@ -184,13 +183,12 @@ mod group {
     impl Terminal {
         /// Give the terminal to the child's group from this side too: whichever of the two
         /// runs first, the child never reads from the terminal as a background job.
-        pub fn hand_to(self, child: &Child) -> Foreground {
+        pub fn hand_to(&self, child: &Child) {
             take_terminal(child.id() as libc::pid_t);
-            Foreground { ours: self.ours }
         }
     }
 
-    impl Drop for Foreground {
+    impl Drop for Terminal {
         fn drop(&mut self) {
             take_terminal(self.ours);
         }
@@ -216,15 +214,13 @@ mod group {
 
     pub enum Terminal {}
 
-    pub struct Foreground;
-
     pub fn isolate(_command: &mut Command) -> Option<Terminal> {
         None
     }
 
     impl Terminal {
-        pub fn hand_to(self, _child: &Child) -> Foreground {
-            match self {}
+        pub fn hand_to(&self, _child: &Child) {
+            match *self {}
         }
     }
 
