@@ -3,7 +3,7 @@
 //! Identity names (and aliases) are non-empty, do not start with `-` (so they never look like a
 //! flag on the command line) and use only IAM's name characters, letters, digits and
 //! `_+=,.@-`, plus `/`. Names end up in generated text (`[profile NAME]` headers and
-//! `credential_process` command lines of the generated AWS config, list output, file names),
+//! `credential_process` command lines of the generated AWS config, `list` output),
 //! and auto-provisioned ones are built from AWS account names, which any member account's
 //! administrator can choose; a name that needs no quoting anywhere cannot be turned into a
 //! command or a new INI section. The reference architecture's convention is
