@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::command::{ConfigureError, ConsoleError};
 use crate::config::ConfigError;
+use crate::output::aws_config::Unwritable;
 use crate::output::exec::ExecError;
 use crate::output::matrix::MatrixError;
 use crate::provider::ProviderError;
@@ -93,6 +94,9 @@ pub enum Error {
 
     #[error(transparent)]
     Matrix(#[from] MatrixError),
+
+    #[error(transparent)]
+    AwsConfig(#[from] Unwritable),
 }
 
 impl Error {
@@ -121,11 +125,15 @@ impl Error {
             Self::Exec(error) => error.exit_code(),
             Self::Write { .. } => exit::UPSTREAM,
             Self::Console(
-                ConsoleError::Duration | ConsoleError::Tls(_) | ConsoleError::Endpoint(_),
+                ConsoleError::Duration
+                | ConsoleError::Tls(_)
+                | ConsoleError::Endpoint(_)
+                | ConsoleError::Page { .. },
             ) => exit::USAGE,
             Self::Console(_) => exit::UPSTREAM,
             Self::Configure(_) => exit::USAGE,
             Self::Matrix(_) => exit::USAGE,
+            Self::AwsConfig(_) => exit::USAGE,
             Self::Config(_)
             | Self::UnknownIdentity { .. }
             | Self::NoDefaultIdentity { .. }
@@ -204,6 +212,7 @@ impl Error {
             Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),
             Self::Matrix(error) => return error.hint(),
             Self::Console(ConsoleError::Endpoint(error)) => error.hint(),
+            Self::AwsConfig(_) => "move the config root (or the atmos-auth executable) to a path without it, or use `atmos-auth exec` / `env` instead".into(),
             _ => return None,
         })
     }

@@ -8,10 +8,10 @@ mod tls_server;
 
 /// Configuration errors as users see them.
 mod config_errors;
-/// Secrets bound to the endpoint that issued them; server-stated expiries capped (issue 11).
-mod endpoint_binding;
 /// Configuration other users could have written is refused (issue 11).
 mod config_trust;
+/// Secrets bound to the endpoint that issued them; server-stated expiries capped (issue 11).
+mod endpoint_binding;
 /// Endpoint overrides in the SDK conventions.
 mod endpoints;
 /// `env` in every format, evaluated by real shells, and credential reuse.
@@ -22,10 +22,10 @@ mod exec;
 mod faults;
 /// GitHub Actions OIDC over HTTPS with a custom CA.
 mod github_oidc;
-/// Hostile endpoints: plain http, terminal escapes, endless pages, shared account names.
-mod hostile_endpoint;
 /// The process keeps its memory to itself; MFA codes stay off the command line.
 mod hardening;
+/// Hostile endpoints: plain http, terminal escapes, endless pages, shared account names.
+mod hostile_endpoint;
 /// Role chains, IAM users, credential processes.
 mod identity_graph;
 /// The real Secret Service and kernel keyring, and a missing one.
@@ -46,5 +46,7 @@ mod profiles;
 mod races;
 /// Real Terraform runs across accounts.
 mod terraform;
+/// Issue 11: injection-proof generated text, the console token, external credential processes.
+mod trust_output;
 /// `whoami` against the emulator and against moto's STS.
 mod whoami;

@@ -35,7 +35,7 @@ fn render(config: &Config) -> Result<String, Error> {
         &source,
         &entries,
         user_config.as_deref(),
-    ))
+    )?)
 }
 
 /// The user's own AWS config, as the SDKs locate it (never our generated file).

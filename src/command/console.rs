@@ -1,14 +1,20 @@
 //! `atmos-auth console`: sign in to the AWS web console as an identity, through the AWS
 //! federation endpoint (`getSigninToken`, then a `login` URL).
 //!
-//! The printed URL carries a sign-in token valid for 15 minutes, never the credentials.
+//! The URL carries a sign-in token valid for 15 minutes, never the credentials. It is never
+//! put on a command line (every local user can read `/proc/<pid>/cmdline`): the browser is
+//! given the path of a private page (0600, in a 0700 directory under `$XDG_RUNTIME_DIR`, else
+//! the cache directory) that redirects to the URL. Pages are deleted by the next `console` run
+//! once they are a minute old. `--print-only` prints the URL instead, and writes no page.
 
-use std::time::Duration;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use zeroize::Zeroizing;
 
-use super::{Context, region_of};
+use super::{Context, print, region_of};
 use crate::endpoint::EndpointError;
 use crate::error::{Error, exit};
 use crate::provider::sso::LoginPolicy;
@@ -22,6 +28,12 @@ const ISSUER: &str = "atmos-auth";
 const MIN_SESSION: Duration = Duration::from_secs(15 * 60);
 const MAX_SESSION: Duration = Duration::from_secs(12 * 60 * 60);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
+/// A page is left this long for the browser to read it before a later run deletes it.
+const PAGE_LIFETIME: Duration = Duration::from_secs(60);
+/// Pages are named `PAGE_PREFIX<random>.html`; only such files are ever deleted.
+const PAGE_PREFIX: &str = "signin-";
+/// Set by the session on Linux: a private per-user tmpfs, emptied at logout.
+const RUNTIME_DIR_ENV: &str = "XDG_RUNTIME_DIR";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -39,6 +51,11 @@ pub enum ConsoleError {
     Endpoint(EndpointError),
     #[error("the federation endpoint `{endpoint}` answered without a sign-in token")]
     NoToken { endpoint: String },
+    #[error("could not write the sign-in page into `{}`", dir.display())]
+    Page {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 pub fn run(
@@ -108,18 +125,128 @@ pub fn run(
         None => format!("{CONSOLE_URL}/console/home?region={region}"),
     };
     let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
-    let url = format!(
+    let url = Zeroizing::new(format!(
         "{endpoint}?Action=login&Issuer={}&Destination={}&SigninToken={}",
         encode(ISSUER),
         encode(&destination),
         encode(token)
-    );
+    ));
     if print_only {
-        println!("{url}");
-    } else if let Err(error) = webbrowser::open(&url) {
+        print(format!("{}\n", url.as_str()).as_bytes())?;
+        return Ok(exit::SUCCESS);
+    }
+    let page = write_page(&url)?;
+    // The browser gets the page's path; only its file holds the token.
+    if let Err(error) = webbrowser::open(&page.to_string_lossy()) {
         tracing::info!(%error, "could not open a browser");
+        let _ = std::fs::remove_file(&page);
         eprintln!("Could not open a browser; open this URL (valid for 15 minutes):");
-        println!("{url}");
+        print(format!("{}\n", url.as_str()).as_bytes())?;
     }
     Ok(exit::SUCCESS)
+}
+
+/// Write a page that sends the browser on to `url` into the private page directory, after
+/// deleting the pages earlier runs left there, and return its path.
+fn write_page(url: &str) -> Result<PathBuf, ConsoleError> {
+    let dir = page_dir()?;
+    let failed = |source| ConsoleError::Page {
+        dir: dir.clone(),
+        source,
+    };
+    remove_old_pages(&dir);
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).expect("the OS random source is available");
+    let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!("{PAGE_PREFIX}{name}.html"));
+    let html = html_escape(url);
+    let text = Zeroizing::new(format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta http-equiv=\"refresh\" content=\"0;url={}\">\n\
+         <title>AWS console sign-in</title></head>\n\
+         <body><p><a href=\"{}\">Continue to the AWS console</a></p></body></html>\n",
+        html.as_str(),
+        html.as_str()
+    ));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, crate::store::PRIVATE_FILE_MODE);
+    let mut file = options.open(&path).map_err(failed)?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(failed)?;
+    Ok(path)
+}
+
+/// `$XDG_RUNTIME_DIR/atmos-auth/console` when the session has one (memory, never disk), else
+/// the cache's `console` directory; either is created 0700 and refused when others could write
+/// to it.
+fn page_dir() -> Result<PathBuf, ConsoleError> {
+    let runtime = std::env::var_os(RUNTIME_DIR_ENV)
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_absolute() && dir.is_dir());
+    let (dir, prepared) = match runtime {
+        Some(runtime) => {
+            let ours = runtime.join("atmos-auth");
+            let dir = ours.join("console");
+            let prepared = crate::store::create_private_dir(&dir)
+                .and_then(|()| crate::paths::check_private_dir(&ours))
+                .and_then(|()| crate::paths::check_private_dir(&dir));
+            (dir, prepared)
+        }
+        None => match crate::paths::cache_subdir("console") {
+            Ok(dir) => (dir, Ok(())),
+            Err(source) => {
+                let dir = crate::paths::cache_dir()
+                    .unwrap_or_default()
+                    .join("console");
+                return Err(ConsoleError::Page { dir, source });
+            }
+        },
+    };
+    // Readable by others is harmless for the cache, not for pages holding a sign-in token.
+    #[cfg(unix)]
+    let prepared = prepared.and_then(|()| {
+        std::fs::set_permissions(
+            &dir,
+            std::os::unix::fs::PermissionsExt::from_mode(crate::store::PRIVATE_DIR_MODE),
+        )
+    });
+    match prepared {
+        Ok(()) => Ok(dir),
+        Err(source) => Err(ConsoleError::Page { dir, source }),
+    }
+}
+
+/// Delete the pages in `dir` older than `PAGE_LIFETIME`; younger ones may not be read yet.
+fn remove_old_pages(dir: &Path) {
+    let now = SystemTime::now();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let ours = entry.file_name().to_string_lossy().starts_with(PAGE_PREFIX);
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| now.duration_since(at).unwrap_or_default() > PAGE_LIFETIME);
+        if ours && old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `text` safe inside a double-quoted HTML attribute.
+fn html_escape(text: &str) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::with_capacity(text.len()));
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
 }

@@ -106,7 +106,7 @@ pub fn run(context: &Context, format: Format) -> Result<i32, Error> {
             }
             IdentityKind::User { .. } => (None, "IAM user".into()),
             // Only the program: a command line may carry arguments nobody should see listed.
-            IdentityKind::CredentialProcess { command } => (None, command.program().to_owned()),
+            IdentityKind::CredentialProcess { command, .. } => (None, command.program().to_owned()),
         };
         identities.push(IdentityView {
             name: identity.name.clone(),

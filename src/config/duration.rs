@@ -32,6 +32,9 @@ pub const SSO_SESSION: Bounds = Bounds::secs(15 * MINUTE, 90 * DAY);
 pub const ASSUME_ROLE_SESSION: Bounds = Bounds::secs(15 * MINUTE, 12 * HOUR);
 /// An `aws/user` identity's `principal.duration`: STS sessions of IAM users.
 pub const USER_SESSION: Bounds = Bounds::secs(15 * MINUTE, 36 * HOUR);
+/// A `credential_process` identity's `spec.timeout`: the program may wait for a person (an MFA
+/// prompt, a browser), but not forever.
+pub const PROCESS_TIMEOUT: Bounds = Bounds::secs(1, HOUR);
 /// `ATMOS_KEYRING_TIMEOUT`: how long to wait for a credential store or its lock.
 pub const STORE_TIMEOUT: Bounds = Bounds::secs(0, 10 * MINUTE);
 /// `ATMOS_HTTP_TIMEOUT`: one HTTP attempt.

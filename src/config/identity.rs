@@ -1,9 +1,14 @@
 //! `Identity`: a validated entry of `auth.identities`, something a user can become.
 //!
-//! Identity names are free-form but must be non-empty, hold no whitespace or control
-//! characters and not start with `-` (so they never look like a flag on the command line).
-//! The reference architecture's convention is `<account>/<purpose>`, e.g. `plat-dev/terraform`,
-//! but it is not enforced: names such as `superadmin` are valid Atmos identities too.
+//! Identity names (and aliases) are non-empty, do not start with `-` (so they never look like a
+//! flag on the command line) and use only IAM's name characters, letters, digits and
+//! `_+=,.@-`, plus `/`. Names end up in generated text (`[profile NAME]` headers and
+//! `credential_process` command lines of the generated AWS config, `list` output),
+//! and auto-provisioned ones are built from AWS account names, which any member account's
+//! administrator can choose; a name that needs no quoting anywhere cannot be turned into a
+//! command or a new INI section. The reference architecture's convention is
+//! `<account>/<purpose>`, e.g. `plat-dev/terraform`, but it is not enforced: names such as
+//! `superadmin` are valid Atmos identities too.
 //!
 //! Identities form a graph: `via.identity` names the identity whose credentials are used to
 //! obtain this one's. Validation guarantees every such reference exists and that no chain
@@ -62,7 +67,11 @@ pub enum IdentityKind {
     },
     /// `credential_process`: an external program that prints credentials in the AWS CLI's
     /// `credential_process` JSON format.
-    CredentialProcess { command: ProcessCommand },
+    CredentialProcess {
+        command: ProcessCommand,
+        /// `spec.timeout`; `None` means `DEFAULT_PROCESS_TIMEOUT`.
+        timeout: Option<Duration>,
+    },
 }
 
 impl IdentityKind {
@@ -115,6 +124,31 @@ impl IdentityKind {
 
 /// The session length of an `aws/user` identity that sets no `principal.duration`.
 pub const DEFAULT_USER_DURATION: Duration = Duration::from_secs(12 * 3600);
+
+/// How long a `credential_process` program may run when its identity sets no `spec.timeout`.
+pub const DEFAULT_PROCESS_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Whether `c` may appear in an identity name or alias.
+pub fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_+=,.@-/".contains(c)
+}
+
+/// What is wrong with `name` as an identity name or alias, if anything.
+pub fn name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("is empty".to_owned())
+    } else if name.starts_with('-') {
+        Some("starts with `-`".to_owned())
+    } else {
+        name.chars().find(|c| !is_name_char(*c)).map(|c| {
+            if c.is_whitespace() {
+                "contains whitespace".to_owned()
+            } else {
+                format!("contains `{}`", c.escape_debug())
+            }
+        })
+    }
+}
 
 /// Where an `aws/assume-role` identity gets the credentials or token it assumes the role with.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -65,7 +65,7 @@ impl Validator<'_> {
         collected: &mut Collected,
     ) -> Option<Identity> {
         let path = format!("auth.identities.{}", entry.key);
-        let named = self.name(&entry.key, &entry.key_location, "identity name");
+        let named = self.identity_name(&entry.key, &entry.key_location, "identity name");
         // Which fields are valid depends on the kind, so they are read only once it is known.
         let word = self.kind(entry, &path, &IdentityKind::NAMES)?;
         let (known, refused): (&[&str], &[&str]) = match word {
@@ -93,7 +93,7 @@ impl Validator<'_> {
         };
         let alias = match fields.get("alias") {
             Some(node) => match self.string(node, &fields.path_of("alias")) {
-                Some(alias) if self.name(&alias, &node.location, "alias") => {
+                Some(alias) if self.identity_name(&alias, &node.location, "alias") => {
                     collected.aliases.push(Alias {
                         alias: alias.clone(),
                         location: node.location.clone(),
@@ -416,8 +416,16 @@ impl Validator<'_> {
             node,
             &fields.path_of("spec"),
             &fields.key_location("spec"),
-            &["command", "args"],
+            &["command", "args", "timeout"],
         )?;
+        let timeout = self.optional(&spec, "timeout", |this, node, path| {
+            this.duration(
+                node,
+                path,
+                duration::PROCESS_TIMEOUT,
+                "the program is stopped, with everything it started, when it runs longer",
+            )
+        });
         let command = match (spec.get("command"), spec.get("args")) {
             (Some(node), None) => self
                 .shell_command(node, &spec.path_of("command"))
@@ -445,7 +453,10 @@ impl Validator<'_> {
                 None
             }
         };
-        Some(IdentityKind::CredentialProcess { command: command? })
+        Some(IdentityKind::CredentialProcess {
+            command: command?,
+            timeout: timeout?,
+        })
     }
 
     fn shell_command(&mut self, node: &Node, path: &str) -> Option<String> {

@@ -42,7 +42,8 @@ pub use auth_config::AuthConfig;
 pub use config_error::ConfigError;
 pub use diagnostic::Diagnostic;
 pub use identity::{
-    AccountRef, DEFAULT_USER_DURATION, Identity, IdentityKind, ProcessCommand, Via,
+    AccountRef, DEFAULT_PROCESS_TIMEOUT, DEFAULT_USER_DURATION, Identity, IdentityKind,
+    ProcessCommand, Via, is_name_char, name_problem,
 };
 pub use load_options::LoadOptions;
 pub use location::Location;

@@ -381,6 +381,15 @@ invalid! {
     edit("    plat-prod/admin:\n", "    plat prod/admin:\n") => [
       "atmos.yaml:35:5: identity name `plat prod/admin` contains whitespace",
     ];
+  // Names are written unquoted into generated AWS config and command lines (issue 11).
+  identity_name_with_shell_characters:
+    edit("    plat-prod/admin:\n", "    \"plat-prod/a$(id)\":\n") => [
+      "atmos.yaml:35:5: identity name `plat-prod/a$(id)` contains `$` | help: use letters, digits, `/` and `_+=,.@-` (not first), such as `plat-dev/terraform`; names appear unquoted in generated AWS config and command lines",
+    ];
+  alias_with_an_ini_bracket:
+    edit("alias: dev", "alias: \"dev]\"") => [
+      "atmos.yaml:25:14: alias `dev]` contains `]`",
+    ];
   unknown_provider_kind_suggests:
     edit("kind: aws/iam-identity-center", "kind: aws/iam-identity-centre") => [
       // The provider still counts as defined, so its identities are not reported too.

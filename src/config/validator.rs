@@ -370,6 +370,16 @@ impl<'a> Validator<'a> {
         problem.is_none()
     }
 
+    /// An identity name or alias: `name` of `what` at `location` must pass `name_problem`.
+    pub fn identity_name(&mut self, name: &str, location: &Location, what: &str) -> bool {
+        let Some(problem) = super::name_problem(name) else {
+            return true;
+        };
+        let hint = "use letters, digits, `/` and `_+=,.@-` (not first), such as `plat-dev/terraform`; names appear unquoted in generated AWS config and command lines".to_owned();
+        self.report(location, format!("{what} `{name}` {problem}"), Some(hint));
+        false
+    }
+
     pub fn wrong_type(&mut self, node: &Node, path: &str, expected: &str) {
         self.report(
             &node.location,

@@ -92,7 +92,10 @@ pub enum Source<'c> {
         duration: Duration,
     },
     /// An external `credential_process` program.
-    Process { command: &'c ProcessCommand },
+    Process {
+        command: &'c ProcessCommand,
+        timeout: Duration,
+    },
 }
 
 /// One AssumeRole call's parameters.
@@ -288,12 +291,18 @@ fn source<'c>(
             };
             (source, key)
         }
-        (IdentityKind::CredentialProcess { command }, _) => {
+        (IdentityKind::CredentialProcess { command, timeout }, _) => {
             let text = match command {
                 ProcessCommand::Shell(line) => line.clone(),
                 ProcessCommand::Args(args) => args.join("\u{1f}"),
             };
-            (Source::Process { command }, bound_id("process", &[&text]))
+            (
+                Source::Process {
+                    command,
+                    timeout: timeout.unwrap_or(crate::config::DEFAULT_PROCESS_TIMEOUT),
+                },
+                bound_id("process", &[&text]),
+            )
         }
         _ => unreachable!("validation ties each identity kind to a provider of the right kind"),
     }

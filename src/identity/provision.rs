@@ -4,16 +4,25 @@
 //! cached as JSON (0600, written atomically) and refreshed at login or with `list --refresh`.
 //! Identities written in the profile always win over provisioned ones of the same name.
 //!
+//! Account names are chosen by each member account's administrators and may hold any
+//! printable character; identity names may not (see `config::name_problem`). Each character
+//! outside the identity-name set (`/` included, the separator) becomes `-`, with a warning when
+//! the list is fetched. A name that is still invalid, or that two accounts would share, is
+//! skipped with a warning rather than guessed.
+//!
 //! AWS lets two accounts share a name. Their identities are then named
 //! `<account-name>-<account-id>/<PermissionSet>`, so that neither hides the other and no name
 //! stands for a guess between them.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{AccountRef, Config, Identity, IdentityCenter, IdentityKind, ProviderKind};
+use crate::config::{
+    AccountRef, Config, Identity, IdentityCenter, IdentityKind, ProviderKind, is_name_char,
+    name_problem,
+};
 use crate::paths;
 use crate::provider::ProviderError;
 use crate::provider::sso::{self, Portal};
@@ -44,14 +53,6 @@ pub async fn refresh(
 ) -> Result<usize, ProviderError> {
     let mut assignments = Vec::new();
     for (account_name, account_ids) in portal.accounts(token).await? {
-        if account_ids.len() > 1 {
-            tracing::warn!(
-                "accounts {} share the name `{}`: their identities are named `{}-<account id>/…`",
-                account_ids.join(", "),
-                crate::text::printable(&account_name),
-                crate::text::printable(&account_name),
-            );
-        }
         for account_id in account_ids {
             for permission_set in portal.roles(token, &account_id).await? {
                 assignments.push(Assignment {
@@ -62,24 +63,109 @@ pub async fn refresh(
             }
         }
     }
+    warn_about_names(&assignments);
     let path = cache_file(provider).map_err(ProviderError::CacheDir)?;
     let json = serde_json::to_vec_pretty(&assignments).expect("assignments serialize");
     write_atomic(&path, &json, PRIVATE_FILE_MODE).map_err(ProviderError::CacheDir)?;
     Ok(assignments.len())
 }
 
-/// The account names that more than one account id carries.
+/// `text` with every character that identity names cannot hold replaced by `-`.
+fn safe_part(text: &str) -> String {
+    text.chars()
+        .map(|c| if is_name_char(c) && c != '/' { c } else { '-' })
+        .collect()
+}
+
+/// The account names, made safe, that more than one account id carries.
 fn shared_account_names(assignments: &[Assignment]) -> HashSet<String> {
-    let mut ids: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+    let mut ids: BTreeMap<String, HashSet<&str>> = BTreeMap::new();
     for assignment in assignments {
-        ids.entry(assignment.account_name.as_str())
+        ids.entry(safe_part(&assignment.account_name))
             .or_default()
             .insert(assignment.account_id.as_str());
     }
     ids.into_iter()
         .filter(|(_, ids)| ids.len() > 1)
-        .map(|(name, _)| name.to_owned())
+        .map(|(name, _)| name)
         .collect()
+}
+
+/// The identity name for `assignment`: `<account>/<permission set>`, made safe, with the
+/// account id after the account name where several accounts carry that name (`shared`).
+fn name_of(assignment: &Assignment, shared: &HashSet<String>) -> String {
+    let account = safe_part(&assignment.account_name);
+    let permission_set = safe_part(&assignment.permission_set);
+    if shared.contains(&account) {
+        format!("{account}-{}/{permission_set}", assignment.account_id)
+    } else {
+        format!("{account}/{permission_set}")
+    }
+}
+
+/// The identity name of each usable assignment. Left out: names that are still invalid, and
+/// names that assignments in different accounts would still share (which account is meant
+/// cannot be told from the name).
+fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
+    let shared = shared_account_names(assignments);
+    let named: Vec<(String, &Assignment)> = assignments
+        .iter()
+        .map(|a| (name_of(a, &shared), a))
+        .filter(|(name, _)| name_problem(name).is_none())
+        .collect();
+    let mut accounts: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (name, assignment) in &named {
+        accounts
+            .entry(name)
+            .or_default()
+            .insert(&assignment.account_id);
+    }
+    named
+        .iter()
+        .filter(|(name, _)| accounts[name.as_str()].len() == 1)
+        .cloned()
+        .collect()
+}
+
+/// Say, once per fetch, which account names were changed and which assignments were skipped.
+fn warn_about_names(assignments: &[Assignment]) {
+    let kept: BTreeSet<(String, &str)> = usable(assignments)
+        .into_iter()
+        .map(|(name, a)| (name, a.account_id.as_str()))
+        .collect();
+    let shared = shared_account_names(assignments);
+    for account in &shared {
+        tracing::warn!(
+            "several accounts share the name `{account}`: their identities are named `{account}-<account id>/…`"
+        );
+    }
+    let mut renamed: Vec<(&str, String)> = Vec::new();
+    for assignment in assignments {
+        let name = name_of(assignment, &shared);
+        if !kept.contains(&(name.clone(), assignment.account_id.as_str())) {
+            tracing::warn!(
+                "skipping the permission set `{}` of account {} (`{}`): the identity name `{name}` is invalid or shared with another account; write an identity for it in the profile",
+                assignment.permission_set.escape_debug(),
+                assignment.account_id.escape_debug(),
+                assignment.account_name.escape_debug(),
+            );
+            continue;
+        }
+        let account = safe_part(&assignment.account_name);
+        if account != assignment.account_name
+            && !renamed
+                .iter()
+                .any(|(original, _)| *original == assignment.account_name)
+        {
+            renamed.push((&assignment.account_name, account));
+        }
+    }
+    for (original, account) in renamed {
+        tracing::warn!(
+            "account name `{}` holds characters not allowed in identity names; its identities are named `{account}/…`",
+            original.escape_debug()
+        );
+    }
 }
 
 /// Add the cached assignments of every auto-provisioning provider to `config` as identities,
@@ -101,16 +187,7 @@ pub fn extend(config: &mut Config) -> Vec<String> {
         else {
             continue;
         };
-        let shared = shared_account_names(&assignments);
-        for assignment in assignments {
-            let name = if shared.contains(&assignment.account_name) {
-                format!(
-                    "{}-{}/{}",
-                    assignment.account_name, assignment.account_id, assignment.permission_set
-                )
-            } else {
-                format!("{}/{}", assignment.account_name, assignment.permission_set)
-            };
+        for (name, assignment) in usable(&assignments) {
             let Ok(account_id) = assignment.account_id.parse() else {
                 continue;
             };
@@ -124,7 +201,7 @@ pub fn extend(config: &mut Config) -> Vec<String> {
                     name,
                     kind: IdentityKind::PermissionSet {
                         provider: provider.name.clone(),
-                        permission_set: assignment.permission_set,
+                        permission_set: assignment.permission_set.clone(),
                         account: AccountRef::Id(account_id),
                     },
                     default: false,
@@ -138,4 +215,54 @@ pub fn extend(config: &mut Config) -> Vec<String> {
     }
     config.auth.identities.extend(new);
     added
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assignment(id: &str, account: &str, permission_set: &str) -> Assignment {
+        Assignment {
+            account_id: id.into(),
+            account_name: account.into(),
+            permission_set: permission_set.into(),
+        }
+    }
+
+    fn names(assignments: &[Assignment]) -> Vec<String> {
+        usable(assignments).into_iter().map(|(n, _)| n).collect()
+    }
+
+    #[test]
+    fn account_names_are_mapped_into_the_identity_name_set() {
+        assert_eq!(
+            names(&[
+                assignment("111111111111", "plat-dev", "Admin"),
+                assignment("222222222222", "Prod $(x) `y` 'z'", "Admin"),
+                assignment("333333333333", "a/b;c\n[d]", "Read\u{2019}Only"),
+            ]),
+            [
+                "plat-dev/Admin",
+                "Prod---x---y---z-/Admin",
+                "a-b-c--d-/Read-Only"
+            ]
+        );
+    }
+
+    #[test]
+    fn names_two_accounts_would_share_carry_the_account_id_and_invalid_ones_are_skipped() {
+        assert_eq!(
+            names(&[
+                assignment("111111111111", "prod account", "Admin"),
+                assignment("222222222222", "prod-account", "Admin"),
+                assignment("222222222222", "prod-account", "Read"),
+                assignment("333333333333", " leading", "Admin"),
+            ]),
+            [
+                "prod-account-111111111111/Admin",
+                "prod-account-222222222222/Admin",
+                "prod-account-222222222222/Read"
+            ]
+        );
+    }
 }

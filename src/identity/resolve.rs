@@ -204,7 +204,7 @@ impl<'a> Resolver<'a> {
                         .await
                 })
             }
-            Source::Process { command } => Ok(process::run(command)?),
+            Source::Process { command, timeout } => Ok(process::run(command, *timeout)?),
         }
     }
 

@@ -4,10 +4,38 @@
 //!
 //! The user's own `~/.aws/config` is carried over section by section (except sections our
 //! identities replace), so their other profiles stay reachable while `AWS_CONFIG_FILE` points
-//! here. The file holds no secret: credentials are fetched by the `credential_process` command.
+//! here. The file holds no secret: credentials are fetched by the `credential_process` command,
+//! and keys of the user's sections that hold secrets (`SECRET_KEYS`) are left out, commented-out
+//! ones included.
+//!
+//! The Go and Rust SDKs run `credential_process` through `sh -c`, botocore splits it like a
+//! POSIX shell, and every SDK's INI reader ends a value at whitespace followed by `#` or `;`.
+//! Each word is therefore quoted for `sh` with single quotes (never double quotes, inside which
+//! `$(…)` and backquotes still run), spaces are escaped outside the quotes (so that no space is
+//! ever followed by `#` or `;`), and a word that INI cannot carry unchanged is refused.
 
 use std::fmt::Write as _;
 use std::path::Path;
+
+use shell_quote::Sh;
+
+/// Keys of the user's own config that hold (half of) a credential. The access key id alone is
+/// no secret, but it is left out too: copied without its secret it would only make SDKs fail on
+/// partial credentials. Keys in `~/.aws/credentials` are unaffected; that file is not ours.
+const SECRET_KEYS: [&str; 4] = [
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+];
+
+/// A word of a `credential_process` line that an INI reader would cut short.
+#[derive(Debug, thiserror::Error)]
+#[error("`{word}` cannot be written into an AWS config file: it holds {problem}")]
+pub struct Unwritable {
+    pub word: String,
+    problem: &'static str,
+}
 
 /// Where this file's profiles come from, written into its header and every command line.
 pub struct Source<'a> {
@@ -32,7 +60,15 @@ pub fn is_generated(text: &str) -> bool {
 }
 
 /// The whole file. `user_config` is the text of the user's own AWS config, if any.
-pub fn render(source: &Source<'_>, entries: &[Entry<'_>], user_config: Option<&str>) -> String {
+pub fn render(
+    source: &Source<'_>,
+    entries: &[Entry<'_>],
+    user_config: Option<&str>,
+) -> Result<String, Unwritable> {
+    // Checked before anything is written: the header comments carry these words too.
+    let program = quote(&source.program.to_string_lossy())?;
+    let root = quote(&source.config_root.to_string_lossy())?;
+    let profile = source.profile.map(quote).transpose()?;
     let mut out = String::new();
     let regenerate = match source.profile {
         Some(profile) => format!("atmos-auth aws-config --profile {profile}"),
@@ -45,7 +81,7 @@ pub fn render(source: &Source<'_>, entries: &[Entry<'_>], user_config: Option<&s
         .map(|e| format!("profile {}", e.name))
         .collect();
     if let Some(user) = user_config {
-        let carried = without_sections(user, &ours);
+        let carried = without_secrets(&without_sections(user, &ours));
         if !carried.trim().is_empty() {
             out.push_str("\n# --- carried over from your own AWS config ---\n");
             out.push_str(carried.trim_end());
@@ -53,14 +89,13 @@ pub fn render(source: &Source<'_>, entries: &[Entry<'_>], user_config: Option<&s
         }
     }
     for entry in entries {
-        let mut command = vec![quote(&source.program.to_string_lossy())];
-        command.push("credential-process".into());
-        command.push(quote(entry.name));
+        let mut command = vec![program.clone(), "credential-process".into()];
+        command.push(quote(entry.name)?);
         command.push("--config-dir".into());
-        command.push(quote(&source.config_root.to_string_lossy()));
-        if let Some(profile) = source.profile {
+        command.push(root.clone());
+        if let Some(profile) = &profile {
             command.push("--profile".into());
-            command.push(quote(profile));
+            command.push(profile.clone());
         }
         let _ = write!(
             out,
@@ -70,20 +105,72 @@ pub fn render(source: &Source<'_>, entries: &[Entry<'_>], user_config: Option<&s
             entry.region
         );
     }
-    out
+    Ok(out)
 }
 
-/// SDKs split `credential_process` like a POSIX shell: double-quote words that need it.
-fn quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+=:@,".contains(&b))
-    {
-        word.to_owned()
-    } else {
-        format!("\"{}\"", word.replace('\\', "\\\\").replace('"', "\\\""))
+/// `word` quoted for `sh` (single quotes), checked to survive an INI reader unchanged.
+fn quote(word: &str) -> Result<String, Unwritable> {
+    let unwritable = |problem| Unwritable {
+        word: word.to_owned(),
+        problem,
+    };
+    if word.chars().any(char::is_control) {
+        return Err(unwritable("a control character"));
     }
+    // Sh adds only ASCII and copies every other byte, so UTF-8 stays UTF-8.
+    let sh =
+        |piece: &str| String::from_utf8(Sh::quote_vec(piece)).expect("quoting keeps UTF-8 intact");
+    let quoted = if word.is_empty() {
+        sh(word)
+    } else {
+        let pieces: Vec<String> = word
+            .split(' ')
+            .map(|piece| {
+                if piece.is_empty() {
+                    String::new()
+                } else {
+                    sh(piece)
+                }
+            })
+            .collect();
+        pieces.join("\\ ")
+    };
+    // Only other (Unicode) whitespace can still precede a comment character.
+    let mut previous_space = false;
+    for c in quoted.chars() {
+        if previous_space && (c == '#' || c == ';') {
+            return Err(unwritable(
+                "whitespace followed by `#` or `;`, which starts a comment",
+            ));
+        }
+        previous_space = c.is_whitespace();
+    }
+    Ok(quoted)
+}
+
+/// `text` without lines that set a key of `SECRET_KEYS` (with their continuation lines),
+/// whether active or commented out.
+fn without_secrets(text: &str) -> String {
+    let mut out = String::new();
+    let mut skipping = false;
+    for line in text.lines() {
+        let continuation = line.starts_with([' ', '\t']) && !line.trim().is_empty();
+        if skipping && continuation {
+            continue;
+        }
+        let setting = line
+            .trim_start()
+            .trim_start_matches(['#', ';'])
+            .trim_start();
+        skipping = setting.split_once('=').is_some_and(|(key, _)| {
+            SECRET_KEYS.contains(&key.trim().to_ascii_lowercase().as_str())
+        });
+        if !skipping {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// `text` without the INI sections whose header names one of `names`.
@@ -122,10 +209,43 @@ mod tests {
                 region: "us-east-1",
             }],
             None,
-        );
+        )
+        .unwrap();
         assert!(text.contains(
-            "[profile plat-dev/terraform]\ncredential_process = \"/opt/my tools/atmos-auth\" credential-process plat-dev/terraform --config-dir /repo --profile devops\nregion = us-east-1\n"
+            "[profile plat-dev/terraform]\ncredential_process = /opt/my\\ tools/atmos-auth credential-process plat-dev/terraform --config-dir /repo --profile devops\nregion = us-east-1\n"
         ), "{text}");
+    }
+
+    #[test]
+    fn words_an_ini_reader_would_cut_are_refused() {
+        for (root, problem) in [
+            ("/repo\n[profile x]", "a control character"),
+            ("/my$\u{a0}#repo", "starts a comment"),
+            ("/my$\u{a0};repo", "starts a comment"),
+        ] {
+            let source = Source {
+                program: Path::new("/bin/atmos-auth"),
+                config_root: Path::new(root),
+                profile: None,
+            };
+            let error = render(&source, &[], None).unwrap_err().to_string();
+            assert!(error.contains(problem), "{root:?}: {error}");
+        }
+        // `#` with no whitespace before it is no comment; spaces are escaped outside quotes.
+        assert_eq!(quote("/repo#1").unwrap(), "/repo'#1'");
+        assert_eq!(quote(" /my #repo;  x").unwrap(), "\\ /my\\ '#repo;'\\ \\ x");
+        assert_eq!(quote("").unwrap(), "''");
+        let out = std::process::Command::new("sh")
+            .args([
+                "-c",
+                &format!("printf %s {}", quote(" /my #repo;  x$(id)").unwrap()),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            " /my #repo;  x$(id)"
+        );
     }
 
     #[test]
@@ -143,10 +263,20 @@ mod tests {
                 region: "us-east-1",
             }],
             Some(user),
-        );
+        )
+        .unwrap();
         assert!(text.contains("[default]\nregion = eu-west-1"));
         assert!(text.contains("[profile mine]\noutput = json"));
         assert_eq!(text.matches("[profile plat-dev/terraform]").count(), 1);
         assert!(!text.contains("region = x"));
+    }
+
+    #[test]
+    fn secret_keys_are_dropped_with_their_continuations_and_comments() {
+        let user = "[profile a]\nregion = x\nAWS_SECRET_ACCESS_KEY=s1\naws_session_token =\n  s2\n  s3\n;aws_access_key_id = k\n#  aws_security_token = s4\ns3 =\n  max_concurrent_requests = 20\noutput = json\n";
+        assert_eq!(
+            without_secrets(user),
+            "[profile a]\nregion = x\ns3 =\n  max_concurrent_requests = 20\noutput = json\n"
+        );
     }
 }

@@ -54,6 +54,8 @@ pub enum ParseError {
     Version(u8),
     #[error("`Expiration` is not an RFC 3339 time")]
     Expiration,
+    #[error("`{0}` is empty")]
+    Empty(&'static str),
 }
 
 /// Read credential_process v1 output. Credentials without `Expiration` are long-lived: they are
@@ -65,6 +67,12 @@ pub fn parse(text: &str, default_expires_at: u64) -> Result<Credentials, ParseEr
         .map_err(|e| ParseError::Json(format!("line {} column {}", e.line(), e.column())))?;
     if input.version != VERSION {
         return Err(ParseError::Version(input.version));
+    }
+    if input.access_key_id.is_empty() {
+        return Err(ParseError::Empty("AccessKeyId"));
+    }
+    if input.secret_access_key.expose().is_empty() {
+        return Err(ParseError::Empty("SecretAccessKey"));
     }
     let expires_at = match input.expiration {
         Some(text) => {

@@ -2,8 +2,9 @@
 //! GitHub Actions (`$GITHUB_ENV` plus log masking).
 //!
 //! Every value is quoted for its shell by `shell-quote` (bash, fish) or by the one rule
-//! PowerShell has (single quotes, doubled), so `eval "$(atmos-auth env …)"` is safe whatever the
-//! value holds.
+//! PowerShell has (single-quoted strings, each quote doubled; PowerShell reads the typographic
+//! quotes U+2018 to U+201B as single quotes too), so `eval "$(atmos-auth env …)"` is safe
+//! whatever the value holds.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -48,12 +49,14 @@ pub fn render(format: Format, vars: &[EnvVar]) -> Zeroizing<String> {
         }
         Format::Powershell => {
             for var in vars {
-                let _ = writeln!(
-                    out,
-                    "$Env:{} = '{}'",
-                    var.name,
-                    var.value.expose().replace('\'', "''")
-                );
+                let _ = write!(out, "$Env:{} = '", var.name);
+                for c in var.value.expose().chars() {
+                    if POWERSHELL_QUOTES.contains(&c) {
+                        out.push(c);
+                    }
+                    out.push(c);
+                }
+                out.push_str("'\n");
             }
         }
         Format::Json => {
@@ -77,6 +80,10 @@ pub fn render(format: Format, vars: &[EnvVar]) -> Zeroizing<String> {
     }
     out
 }
+
+/// Every character PowerShell ends a single-quoted string at: `'` and the typographic single
+/// quotes. Doubling one makes it literal.
+const POWERSHELL_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
 
 /// dotenv files take bare values when they are plain, double-quoted ones otherwise.
 fn dotenv_value(value: &str) -> String {
@@ -128,10 +135,12 @@ pub fn write_github(
             var.value.expose()
         );
     }
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(github_env)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    // Created by us only when the runner did not: then it is private, since it holds secrets.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, crate::store::PRIVATE_FILE_MODE);
+    let mut file = options.open(github_env)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }
@@ -169,6 +178,13 @@ mod tests {
         assert_eq!(
             *render(Format::Powershell, &[var("A", "it's")]),
             "$Env:A = 'it''s'\n"
+        );
+        assert_eq!(
+            *render(
+                Format::Powershell,
+                &[var("A", "\u{2018}\u{2019}\u{201A}\u{201B}\"$x")]
+            ),
+            "$Env:A = '\u{2018}\u{2018}\u{2019}\u{2019}\u{201A}\u{201A}\u{201B}\u{201B}\"$x'\n"
         );
     }
 

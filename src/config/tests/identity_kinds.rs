@@ -170,7 +170,8 @@ fn user_and_credential_process_identities() {
     assert_eq!(
         identities["vault"].kind,
         IdentityKind::CredentialProcess {
-            command: ProcessCommand::Shell("aws-vault export --format=json dev".to_owned())
+            command: ProcessCommand::Shell("aws-vault export --format=json dev".to_owned()),
+            timeout: None,
         }
     );
     // Arguments are taken as written, numbers and empty strings included.
@@ -181,7 +182,8 @@ fn user_and_credential_process_identities() {
                 ["my-helper", "--duration", "3600", ""]
                     .map(str::to_owned)
                     .to_vec()
-            )
+            ),
+            timeout: None,
         }
     );
     assert_eq!(identities["helper"].region.as_deref(), Some("us-east-2"));
