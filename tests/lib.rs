@@ -38,5 +38,7 @@ mod profiles;
 mod races;
 /// Real Terraform runs across accounts.
 mod terraform;
+/// Which store keeps what, and for how long (issue 11: kernel timeouts, CI credentials).
+mod trust_stores;
 /// `whoami` against the emulator and against moto's STS.
 mod whoami;

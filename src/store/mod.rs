@@ -79,6 +79,9 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 5;
 pub struct CredentialStore {
     kind: StoreKind,
     backend: Backend,
+    /// Role credentials stay in process memory, out of `backend`: see
+    /// [`CredentialStore::with_role_credentials_in_process`].
+    role_credentials_in_process: bool,
 }
 
 #[derive(Debug)]
@@ -103,7 +106,11 @@ impl CredentialStore {
             StoreKind::System => Backend::Layered(LayeredStore::open(timeout)?),
             _ => Backend::Keyring(KeyringStore::open(kind, timeout)?),
         };
-        Ok(Self { kind, backend })
+        Ok(Self {
+            kind,
+            backend,
+            role_credentials_in_process: false,
+        })
     }
 
     /// Opens the `file` store at `path` (usually [`default_file_path`]) with `password` (usually
@@ -145,7 +152,22 @@ impl CredentialStore {
         Ok(Self {
             kind: StoreKind::File,
             backend: Backend::File(FileStore::open(path.into(), password, timeout, kdf)?),
+            role_credentials_in_process: false,
         })
+    }
+
+    /// Keeps role credentials ([`Namespace::RoleCredentials`]) in this process's memory only,
+    /// never in the store; every other entry still goes to the store. For CI jobs: their
+    /// credentials must end with the job, while a per-user keyring or file outlives it and is
+    /// readable by the next job on a self-hosted runner.
+    pub fn with_role_credentials_in_process(mut self) -> Self {
+        self.role_credentials_in_process = true;
+        self
+    }
+
+    /// Whether `key` lives in process memory rather than in the store.
+    fn in_process(&self, key: &EntryKey) -> bool {
+        self.role_credentials_in_process && key.namespace() == Namespace::RoleCredentials
     }
 
     pub fn kind(&self) -> StoreKind {
@@ -162,6 +184,9 @@ impl CredentialStore {
 
     /// The value saved under `key`, or `None` if there is none.
     pub fn load(&self, key: &EntryKey) -> Result<Option<Secret<String>>, StoreError> {
+        if self.in_process(key) {
+            return Ok(memory::load(key));
+        }
         match &self.backend {
             Backend::Memory => Ok(memory::load(key)),
             Backend::Keyring(store) => store.load(key),
@@ -173,26 +198,56 @@ impl CredentialStore {
 
     /// Saves `value` under `key`, replacing any previous value.
     pub fn save(&self, key: &EntryKey, value: &Secret<String>) -> Result<(), StoreError> {
+        self.save_with(key, value, None)
+    }
+
+    /// Saves `value` under `key` like [`CredentialStore::save`], for a value that is worthless
+    /// after `lifetime` (the caller knows; this module does not read values). The kernel keyring
+    /// removes the entry itself once `lifetime` has passed; the other stores keep it until it is
+    /// replaced.
+    pub fn save_expiring(
+        &self,
+        key: &EntryKey,
+        value: &Secret<String>,
+        lifetime: Duration,
+    ) -> Result<(), StoreError> {
+        self.save_with(key, value, Some(lifetime))
+    }
+
+    fn save_with(
+        &self,
+        key: &EntryKey,
+        value: &Secret<String>,
+        lifetime: Option<Duration>,
+    ) -> Result<(), StoreError> {
         if value.expose().is_empty() {
             return Err(StoreError::EmptyValue {
                 kind: self.kind,
                 key: key.clone(),
             });
         }
+        if self.in_process(key) {
+            memory::save(key, value);
+            return Ok(());
+        }
         match &self.backend {
             Backend::Memory => {
                 memory::save(key, value);
                 Ok(())
             }
-            Backend::Keyring(store) => store.save(key, value),
+            Backend::Keyring(store) => store.save(key, value, lifetime),
             #[cfg(target_os = "linux")]
-            Backend::Layered(store) => store.save(key, value),
+            Backend::Layered(store) => store.save(key, value, lifetime),
             Backend::File(store) => store.save(key, value),
         }
     }
 
     /// Deletes the value under `key`; deleting a missing entry succeeds.
     pub fn delete(&self, key: &EntryKey) -> Result<(), StoreError> {
+        if self.in_process(key) {
+            memory::delete(key);
+            return Ok(());
+        }
         match &self.backend {
             Backend::Memory => {
                 memory::delete(key);
