@@ -125,7 +125,13 @@ impl CredentialStore {
         password: Secret<String>,
         timeout: Duration,
     ) -> Result<Self, StoreError> {
-        Self::open_file_with_kdf(path, password, timeout, KdfParams::DEFAULT)
+        Self::open_file_with_kdf(
+            path,
+            password,
+            timeout,
+            KdfParams::DEFAULT,
+            KdfParams::FLOOR,
+        )
     }
 
     /// [`CredentialStore::open_file`] with a cheap key derivation, so tests stay fast.
@@ -140,18 +146,20 @@ impl CredentialStore {
             iterations: 1,
             parallelism: 1,
         };
-        Self::open_file_with_kdf(path, password, timeout, CHEAP)
+        Self::open_file_with_kdf(path, password, timeout, CHEAP, CHEAP)
     }
 
+    /// The `file` store whose new files get cost `kdf`, and which refuses files below `floor`.
     fn open_file_with_kdf(
         path: impl Into<PathBuf>,
         password: Secret<String>,
         timeout: Duration,
         kdf: KdfParams,
+        floor: KdfParams,
     ) -> Result<Self, StoreError> {
         Ok(Self {
             kind: StoreKind::File,
-            backend: Backend::File(FileStore::open(path.into(), password, timeout, kdf)?),
+            backend: Backend::File(FileStore::open(path.into(), password, timeout, kdf, floor)?),
             role_credentials_in_process: false,
         })
     }
