@@ -196,3 +196,46 @@ fn ci_credentials_end_with_the_job() {
     }
     assert_eq!(world.emulator.calls(Op::AssumeRoleWithWebIdentity), 3);
 }
+
+/// The cache directory is reached without following a symlink another user could have planted:
+/// a `.cache` that links to another user's directory is refused, and so is an `atmos-auth` that
+/// is a symlink at all; nothing is written through either (issue 11, item 10).
+#[test]
+fn a_symlinked_cache_dir_is_refused() {
+    let world = World::new();
+    world.login();
+    let home = world.home.path();
+    let cache = home.join(".cache");
+    std::fs::rename(&cache, home.join("old-cache")).unwrap();
+
+    let theirs = tempfile::tempdir().unwrap();
+    std::os::unix::fs::chown(theirs.path(), Some(12345), Some(12345)).unwrap();
+    std::os::unix::fs::symlink(theirs.path(), &cache).unwrap();
+    let out = world.run(&["env", "dev"]).code(2);
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.starts_with(&format!(
+            "error: could not use the cache directory: refusing `{}`: it belongs to another user \
+             (uid 12345); set XDG_CACHE_HOME to a directory of your own\n",
+            theirs.path().display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(std::fs::read_dir(theirs.path()).unwrap().count(), 0);
+
+    // A link to a private directory of the user's own is refused too, one level down.
+    std::fs::remove_file(&cache).unwrap();
+    std::fs::create_dir(&cache).unwrap();
+    std::fs::rename(home.join("old-cache/atmos-auth"), home.join("mine")).unwrap();
+    std::os::unix::fs::symlink(home.join("mine"), cache.join("atmos-auth")).unwrap();
+    world
+        .run(&["env", "dev"])
+        .code(2)
+        .stderr_has("it is a symbolic link; remove it");
+
+    // Put back as a real directory, everything works again.
+    std::fs::remove_file(cache.join("atmos-auth")).unwrap();
+    std::fs::rename(home.join("mine"), cache.join("atmos-auth")).unwrap();
+    world.run(&["env", "dev"]).success();
+}

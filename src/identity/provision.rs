@@ -5,7 +5,6 @@
 //! Identities written in the profile always win over provisioned ones of the same name.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +13,7 @@ use crate::paths;
 use crate::provider::ProviderError;
 use crate::provider::sso::Portal;
 use crate::secret::Secret;
-use crate::store::{PRIVATE_FILE_MODE, write_atomic};
+use crate::store::{DirFile, PRIVATE_FILE_MODE};
 
 /// One permission set in one account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,9 +24,9 @@ pub struct Assignment {
 }
 
 /// The cache file for a provider's assignments.
-fn cache_file(provider: &IdentityCenter) -> std::io::Result<PathBuf> {
+fn cache_file(provider: &IdentityCenter) -> std::io::Result<DirFile> {
     let dir = paths::cache_subdir("provisioned")?;
-    Ok(dir.join(format!(
+    Ok(dir.file(format!(
         "{}.json",
         paths::file_name_for(&format!("{}|{}", provider.region, provider.start_url))
     )))
@@ -49,9 +48,10 @@ pub async fn refresh(
             });
         }
     }
-    let path = cache_file(provider).map_err(ProviderError::CacheDir)?;
+    let file = cache_file(provider).map_err(ProviderError::CacheDir)?;
     let json = serde_json::to_vec_pretty(&assignments).expect("assignments serialize");
-    write_atomic(&path, &json, PRIVATE_FILE_MODE).map_err(ProviderError::CacheDir)?;
+    file.write_atomic(&json, PRIVATE_FILE_MODE)
+        .map_err(ProviderError::CacheDir)?;
     Ok(assignments.len())
 }
 
@@ -69,7 +69,7 @@ pub fn extend(config: &mut Config) -> Vec<String> {
         }
         let Some(assignments) = cache_file(sso)
             .ok()
-            .and_then(|path| std::fs::read(path).ok())
+            .and_then(|file| file.read().ok())
             .and_then(|bytes| serde_json::from_slice::<Vec<Assignment>>(&bytes).ok())
         else {
             continue;

@@ -50,13 +50,15 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use atomic::{PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, create_private_dir, write_atomic};
+pub use atomic::{
+    DirFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, PrivateDir, create_private_dir, write_atomic,
+};
 pub use entry_key::{EntryKey, Namespace};
 pub use error::{BackendError, StoreError, StoreOp};
 pub use file::{DEFAULT_FILE_NAME, Exposure, default_file_path};
 pub use file_format::{Damage, KdfParams};
 pub use kind::{ParseStoreKindError, StoreKind};
-pub use lock::{FileLock, LockError, LockMode};
+pub use lock::{FileLock, LockError, LockMode, LockTarget};
 pub use password::{KEYRING_PASSWORD_ENV, MIN_PASSWORD_CHARS, PasswordProblem, read_file_password};
 
 use self::file::FileStore;
