@@ -2,11 +2,13 @@
 //! with the credentials they hold, role credentials never reach the Secret Service's file on
 //! disk, and a GitHub Actions job's credentials end with the job.
 
-use std::process::Command;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::emulator::Op;
-use crate::harness::{World, test_org};
+use crate::harness::{BIN, Outcome, World, test_org};
 use crate::tls_server::{TlsServer, fake_jwt, github_token_handler};
 
 /// One key of `/proc/keys` (the keys this user may view).
@@ -52,11 +54,11 @@ fn parse_timeout(column: &str) -> Option<u64> {
     Some(count * unit)
 }
 
-/// The label of every atmos-auth item in the Secret Service of the test session, found over
-/// D-Bus (`SearchItems`, then each item's `Label`).
-fn secret_service_labels() -> Vec<String> {
+/// The label of every atmos-auth item in a Secret Service, found over D-Bus (`SearchItems`,
+/// then each item's `Label`) with the `dbus-send` that `dbus_send` prepares.
+fn secret_service_labels_with(dbus_send: impl Fn() -> Command) -> Vec<String> {
     let dbus = |args: &[&str]| {
-        let output = Command::new("dbus-send")
+        let output = dbus_send()
             .args([
                 "--session",
                 "--print-reply",
@@ -86,6 +88,11 @@ fn secret_service_labels() -> Vec<String> {
             ])
         })
         .collect()
+}
+
+/// [`secret_service_labels_with`] the Secret Service of the test session.
+fn secret_service_labels() -> Vec<String> {
+    secret_service_labels_with(|| Command::new("dbus-send"))
 }
 
 fn require_secret_service() {
@@ -238,4 +245,209 @@ fn a_symlinked_cache_dir_is_refused() {
     std::fs::remove_file(cache.join("atmos-auth")).unwrap();
     std::fs::rename(home.join("mine"), cache.join("atmos-auth")).unwrap();
     world.run(&["env", "dev"]).success();
+}
+
+/// The unprivileged user the quota test runs as: it must exist in /etc/passwd, which D-Bus
+/// needs, and its kernel key quota is the default 20,000 bytes (root's is far larger).
+const NOBODY: u32 = 65534;
+
+/// `program` run as [`NOBODY`], with only `envs` in its environment.
+fn as_nobody(program: &str, envs: &[(&str, &str)]) -> Command {
+    let mut command = Command::new("setpriv");
+    command
+        .args([
+            &format!("--reuid={NOBODY}"),
+            &format!("--regid={NOBODY}"),
+            "--clear-groups",
+            "--",
+            program,
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(envs.iter().copied());
+    command
+}
+
+/// A D-Bus session bus with an unlocked gnome-keyring, both run as [`NOBODY`]: the Secret
+/// Service of an ordinary user. Both processes are stopped on drop.
+struct NobodySession {
+    _dir: tempfile::TempDir,
+    address: String,
+    bus_pid: i32,
+    keyring: Child,
+}
+
+impl NobodySession {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().display().to_string();
+        let (data, run) = (format!("{home}/data"), format!("{home}/run"));
+        for made in [&data, &run] {
+            std::fs::create_dir(made).unwrap();
+        }
+        for owned in [home.as_str(), &data, &run] {
+            std::os::unix::fs::chown(owned, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        let envs = [
+            ("HOME", home.as_str()),
+            ("XDG_DATA_HOME", data.as_str()),
+            ("XDG_RUNTIME_DIR", run.as_str()),
+        ];
+        let bus = as_nobody("dbus-daemon", &envs)
+            .args(["--session", "--fork", "--print-address=1", "--print-pid=1"])
+            .output()
+            .expect("start dbus-daemon as nobody");
+        let printed = String::from_utf8_lossy(&bus.stdout).into_owned();
+        let mut lines = printed.lines();
+        let (Some(address), Some(pid)) = (lines.next(), lines.next()) else {
+            panic!("dbus-daemon printed {printed:?}: {bus:?}");
+        };
+        let address = address.to_owned();
+        let bus_pid = pid.trim().parse().unwrap();
+        let mut keyring = as_nobody("gnome-keyring-daemon", &envs)
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start gnome-keyring-daemon as nobody");
+        let mut stdin = keyring.stdin.take().unwrap();
+        stdin.write_all(b"atmos-auth-test").unwrap();
+        drop(stdin);
+        let session = Self {
+            _dir: dir,
+            address,
+            bus_pid,
+            keyring,
+        };
+        // The first call waits for the service and creates the login collection.
+        let activated = session
+            .command("dbus-send")
+            .args([
+                "--session",
+                "--print-reply",
+                "--reply-timeout=10000",
+                "--dest=org.freedesktop.secrets",
+                "/org/freedesktop/secrets",
+                "org.freedesktop.Secret.Service.ReadAlias",
+                "string:default",
+            ])
+            .output()
+            .unwrap();
+        assert!(activated.status.success(), "{activated:?}");
+        session
+    }
+
+    /// `program` run as [`NOBODY`] on this bus.
+    fn command(&self, program: &str) -> Command {
+        as_nobody(program, &[("DBUS_SESSION_BUS_ADDRESS", &self.address)])
+    }
+}
+
+impl Drop for NobodySession {
+    fn drop(&mut self) {
+        let _ = self.keyring.kill();
+        let _ = self.keyring.wait();
+        // SAFETY: kill has no memory-safety preconditions; the pid is the bus this test started.
+        unsafe { libc::kill(self.bus_pid, libc::SIGTERM) };
+    }
+}
+
+/// Fills the kernel key quota of the session keyring's owner with throwaway keys (gone with the
+/// session), then runs the rest of the command line: `sh -c FILL_QUOTA sh PROGRAM ARGS...`.
+/// Fillers of an earlier session are reclaimed by the kernel's key garbage collector a moment
+/// after it ended, which would free quota during this run: first wait until they are gone.
+const FILL_QUOTA: &str = "\
+tries=0
+while grep -q atmos-auth-test-filler /proc/keys && [ $tries -lt 200 ]; do
+  sleep 0.05
+  tries=$((tries + 1))
+done
+keyctl get_persistent @s >/dev/null
+i=0
+for size in 1000 50; do
+  while head -c $size /dev/zero | keyctl padd user atmos-auth-test-filler-$i @s >/dev/null 2>&1; do
+    i=$((i + 1))
+  done
+done
+exec \"$@\"";
+
+/// Runs atmos-auth like `world.cmd(args)`, but as [`NOBODY`] on `session`'s bus, in a fresh
+/// session keyring whose owner's kernel key quota is full.
+fn run_with_full_kernel_keyring(world: &World, session: &NobodySession, args: &[&str]) -> Outcome {
+    let template = world.cmd(args).command;
+    let mut command = session.command("keyctl");
+    command.args(["session", "-", "sh", "-c", FILL_QUOTA, "sh", BIN]);
+    command.args(template.get_args());
+    for (name, value) in template.get_envs() {
+        if let Some(value) = value
+            && name != "DBUS_SESSION_BUS_ADDRESS"
+        {
+            command.env(name, value);
+        }
+    }
+    command.current_dir(world.root());
+    let output = command.output().expect("run atmos-auth as nobody");
+    Outcome {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn chown_tree(path: &Path, uid: u32) {
+    std::os::unix::fs::lchown(path, Some(uid), Some(uid)).unwrap();
+    if path.is_dir() && !path.is_symlink() {
+        for entry in std::fs::read_dir(path).unwrap() {
+            chown_tree(&entry.unwrap().path(), uid);
+        }
+    }
+}
+
+/// With the kernel keyring full (a real `EDQUOT`: an ordinary user's quota, filled), the
+/// `system` store does not fall back to the Secret Service, which keeps its items in a file on
+/// disk: role credentials are served for this run only, with one warning saying why and what to
+/// do, and fetched again next time (issue 11, item 3).
+#[test]
+fn a_full_kernel_keyring_keeps_role_credentials_off_the_disk() {
+    let world = World::new();
+    chown_tree(world.home.path(), NOBODY);
+    let session = NobodySession::start();
+    let run = |args: &[&str]| run_with_full_kernel_keyring(&world, &session, args);
+
+    let login = run(&["login"]);
+    assert_eq!(login.code, Some(0), "{login:?}");
+    for _ in 0..2 {
+        let out = run(&["env", "dev"]);
+        assert_eq!(out.code, Some(0), "{out:?}");
+        assert!(out.stdout.contains("AWS_SECRET_ACCESS_KEY="), "{out:?}");
+        assert_eq!(
+            out.stderr.matches("not cached").count(),
+            1,
+            "one warning: {}",
+            out.stderr
+        );
+        assert!(
+            out.stderr.contains("credential store `keyutils` is full")
+                && out.stderr.contains("raise /proc/sys/kernel/keys/maxbytes"),
+            "{}",
+            out.stderr
+        );
+    }
+    assert_eq!(world.emulator.calls(Op::GetRoleCredentials), 2);
+
+    let labels = secret_service_labels_with(|| session.command("dbus-send"));
+    assert!(
+        labels.iter().any(|label| label.contains("SSO token")),
+        "the search sees the session's items: {labels:?}"
+    );
+    let roles: Vec<&String> = labels
+        .iter()
+        .filter(|label| label.contains("role credentials"))
+        .collect();
+    assert!(
+        roles.is_empty(),
+        "role credentials in the Secret Service: {roles:?}"
+    );
 }

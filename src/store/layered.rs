@@ -111,10 +111,13 @@ impl LayeredStore {
         // An older copy left in the kernel layer would be served instead of the new one.
         let _ = self.kernel.delete(key);
         if !self.warned.swap(true, Ordering::Relaxed) {
-            let hint = error.hint().unwrap_or_default();
+            let hint = error
+                .hint()
+                .map(|hint| format!("; hint: {hint}"))
+                .unwrap_or_default();
             tracing::warn!(
-                "{error}; role credentials are used for this run only and not cached (they never \
-                 go to the Secret Service, which keeps them on disk). {hint}"
+                "{error}; role credentials are used for this run only, not cached, and never \
+                 written to the Secret Service (which keeps them on disk){hint}"
             );
         }
         Ok(())
