@@ -18,7 +18,8 @@
 //!   expire. A read tries the kernel keyring first and, on a hit, never starts the Secret
 //!   Service worker or opens D-Bus. A miss reads the Secret Service, where earlier versions
 //!   also saved role credentials when the kernel keyring was full, and moves a hit into the
-//!   kernel keyring (then deletes the Secret Service copy).
+//!   kernel keyring (then deletes the Secret Service copy). The moved key has no timeout (this
+//!   layer cannot read the expiry); the next refresh replaces it with one that has.
 //! - A save of role credentials goes to the kernel keyring only, never to the Secret Service:
 //!   gnome-keyring writes its items to a file on disk, and short-lived credentials must never
 //!   reach a disk (it would also add a D-Bus round trip and a file rewrite to every refresh).
