@@ -13,9 +13,9 @@
 //!
 //! - [`Namespace::RoleCredentials`] (STS credentials, an hour to twelve hours long, cheap to
 //!   fetch again) live in the kernel keyring (`keyutils` layer), each key with a kernel timeout
-//!   of the credentials' remaining lifetime (the caller passes it: [`CredentialStore::
-//!   save_expiring`](super::CredentialStore::save_expiring)), so the kernel drops them when they
-//!   expire. A read tries the kernel keyring first and, on a hit, never starts the Secret
+//!   of the credentials' remaining lifetime (the caller passes it to
+//!   [`save_expiring`](super::CredentialStore::save_expiring)), so the kernel drops them when
+//!   they expire. A read tries the kernel keyring first and, on a hit, never starts the Secret
 //!   Service worker or opens D-Bus. A miss reads the Secret Service, where earlier versions
 //!   also saved role credentials when the kernel keyring was full, and moves a hit into the
 //!   kernel keyring (then deletes the Secret Service copy). The moved key has no timeout (this
