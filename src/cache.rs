@@ -2,6 +2,8 @@
 //! into a zeroizing buffer. An entry that cannot be read back (from an older version, or damaged)
 //! is treated as absent and replaced, never as a reason to fail.
 
+use std::time::Duration;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -37,16 +39,27 @@ pub fn save<T: Serialize>(
     key: &EntryKey,
     value: &T,
 ) -> Result<(), StoreError> {
-    let json = serde_json::to_string(value).expect("credential store entries always serialize");
-    store.save(key, &Secret::new(json))
+    store.save(key, &to_json(value))
+}
+
+/// [`save`] for a value worthless after `lifetime`: see [`CredentialStore::save_expiring`].
+pub fn save_expiring<T: Serialize>(
+    store: &CredentialStore,
+    key: &EntryKey,
+    value: &T,
+    lifetime: Duration,
+) -> Result<(), StoreError> {
+    store.save_expiring(key, &to_json(value), lifetime)
+}
+
+fn to_json<T: Serialize>(value: &T) -> Secret<String> {
+    Secret::new(serde_json::to_string(value).expect("credential store entries always serialize"))
 }
 
 /// Property tests: whatever a store entry holds (another version's JSON, damage, garbage), loading
 /// it never panics and never fails: it reads as absent. Cases: 256 by default, `PROPTEST_CASES=N`.
 #[cfg(test)]
 mod props {
-    use std::time::Duration;
-
     use proptest::prelude::*;
 
     use super::*;

@@ -48,5 +48,7 @@ mod races;
 mod terraform;
 /// Issue 11: injection-proof generated text, the console token, external credential processes.
 mod trust_output;
+/// Which store keeps what, and for how long (issue 11: kernel timeouts, CI credentials).
+mod trust_stores;
 /// `whoami` against the emulator and against moto's STS.
 mod whoami;

@@ -80,9 +80,17 @@ pub fn generate_for_exec(config: &Config) -> Result<PathBuf, Error> {
         config.root.display(),
         config.profile.as_deref().unwrap_or("")
     );
-    let path = dir.join(format!("{}.ini", paths::file_name_for(&key)));
-    write_if_changed(&path, &text)?;
-    Ok(path)
+    let file = dir.file(format!("{}.ini", paths::file_name_for(&key)));
+    // Written relative to the checked cache directory, never through a swapped path.
+    if file.read().is_ok_and(|current| current == text.as_bytes()) {
+        return Ok(file.path());
+    }
+    file.write_atomic(text.as_bytes(), PRIVATE_FILE_MODE)
+        .map_err(|source| Error::Write {
+            path: file.path().display().to_string(),
+            source,
+        })?;
+    Ok(file.path())
 }
 
 /// Replace `path` with `text` atomically, leaving it untouched when it already holds exactly

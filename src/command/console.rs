@@ -7,7 +7,6 @@
 //! the cache directory) that redirects to the URL. Pages are deleted by the next `console` run
 //! once they are a minute old. `--print-only` prints the URL instead, and writes no page.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -151,14 +150,14 @@ pub fn run(
 fn write_page(url: &str) -> Result<PathBuf, ConsoleError> {
     let dir = page_dir()?;
     let failed = |source| ConsoleError::Page {
-        dir: dir.clone(),
+        dir: dir.path().to_owned(),
         source,
     };
-    remove_old_pages(&dir);
+    remove_old_pages(dir.path());
     let mut random = [0u8; 16];
     getrandom::fill(&mut random).expect("the OS random source is available");
     let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
-    let path = dir.join(format!("{PAGE_PREFIX}{name}.html"));
+    let page = dir.file(format!("{PAGE_PREFIX}{name}.html"));
     let html = html_escape(url);
     let text = Zeroizing::new(format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n\
@@ -169,55 +168,34 @@ fn write_page(url: &str) -> Result<PathBuf, ConsoleError> {
         html.as_str(),
         html.as_str()
     ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, crate::store::PRIVATE_FILE_MODE);
-    let mut file = options.open(&path).map_err(failed)?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
+    page.write_atomic(text.as_bytes(), crate::store::PRIVATE_FILE_MODE)
         .map_err(failed)?;
-    Ok(path)
+    Ok(page.path())
 }
 
 /// `$XDG_RUNTIME_DIR/atmos-auth/console` when the session has one (memory, never disk), else
-/// the cache's `console` directory; either is created 0700 and refused when others could write
-/// to it.
-fn page_dir() -> Result<PathBuf, ConsoleError> {
+/// the cache's `console` directory; either is opened as `paths` opens private directories
+/// (created 0700, refused when others could write to it) and then made 0700.
+fn page_dir() -> Result<crate::store::PrivateDir, ConsoleError> {
     let runtime = std::env::var_os(RUNTIME_DIR_ENV)
         .map(PathBuf::from)
         .filter(|dir| dir.is_absolute() && dir.is_dir());
-    let (dir, prepared) = match runtime {
-        Some(runtime) => {
-            let ours = runtime.join("atmos-auth");
-            let dir = ours.join("console");
-            let prepared = crate::store::create_private_dir(&dir)
-                .and_then(|()| crate::paths::check_private_dir(&ours))
-                .and_then(|()| crate::paths::check_private_dir(&dir));
-            (dir, prepared)
-        }
-        None => match crate::paths::cache_subdir("console") {
-            Ok(dir) => (dir, Ok(())),
-            Err(source) => {
-                let dir = crate::paths::cache_dir()
-                    .unwrap_or_default()
-                    .join("console");
-                return Err(ConsoleError::Page { dir, source });
-            }
-        },
+    let (dir, opened) = match runtime {
+        Some(runtime) => (
+            runtime.join("atmos-auth/console"),
+            crate::paths::open_private_dir(&runtime, &["atmos-auth", "console"]),
+        ),
+        None => (
+            crate::paths::cache_dir()
+                .unwrap_or_default()
+                .join("console"),
+            crate::paths::cache_subdir("console"),
+        ),
     };
     // Readable by others is harmless for the cache, not for pages holding a sign-in token.
-    #[cfg(unix)]
-    let prepared = prepared.and_then(|()| {
-        std::fs::set_permissions(
-            &dir,
-            std::os::unix::fs::PermissionsExt::from_mode(crate::store::PRIVATE_DIR_MODE),
-        )
-    });
-    match prepared {
-        Ok(()) => Ok(dir),
-        Err(source) => Err(ConsoleError::Page { dir, source }),
-    }
+    opened
+        .and_then(|private| private.make_private().map(|()| private))
+        .map_err(|source| ConsoleError::Page { dir, source })
 }
 
 /// Delete the pages in `dir` older than `PAGE_LIFETIME`; younger ones may not be read yet.

@@ -25,6 +25,7 @@ use crate::cli::{Arguments, Global, Subcommand};
 use crate::config::{self, Config, Identity, Provider};
 use crate::error::Error;
 use crate::identity::Resolver;
+use crate::provider::github_oidc::GithubEnv;
 use crate::provider::sso::{BrowserPolicy, LoginPolicy};
 use crate::store::{self, CredentialStore, StoreKind};
 
@@ -153,6 +154,13 @@ impl Context {
                 CredentialStore::open_file(path, password, timeout)?
             }
             kind => CredentialStore::open(kind, timeout)?,
+        };
+        // A CI job's credentials end with the job: on a self-hosted runner the per-user keyring
+        // (or file) outlives it, and the next job, of another repository, could read them.
+        let store = if GithubEnv::from_process().in_actions {
+            store.with_role_credentials_in_process()
+        } else {
+            store
         };
         Ok(Self {
             config,

@@ -15,7 +15,6 @@
 //! stands for a guess between them.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +26,7 @@ use crate::paths;
 use crate::provider::ProviderError;
 use crate::provider::sso::{self, Portal};
 use crate::secret::Secret;
-use crate::store::{PRIVATE_FILE_MODE, write_atomic};
+use crate::store::{DirFile, PRIVATE_FILE_MODE};
 
 /// One permission set in one account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,10 +38,10 @@ pub struct Assignment {
 
 /// The cache file for a provider's assignments, bound like its session to the endpoints that
 /// listed them: another endpoint's list is never read for this one.
-fn cache_file(provider: &IdentityCenter) -> std::io::Result<PathBuf> {
+fn cache_file(provider: &IdentityCenter) -> std::io::Result<DirFile> {
     let dir = paths::cache_subdir("provisioned")?;
     let session = sso::session_id(provider, &sso::endpoints_of(provider));
-    Ok(dir.join(format!("{}.json", paths::file_name_for(&session))))
+    Ok(dir.file(format!("{}.json", paths::file_name_for(&session))))
 }
 
 /// List every assignment through the portal and cache it.
@@ -64,9 +63,10 @@ pub async fn refresh(
         }
     }
     warn_about_names(&assignments);
-    let path = cache_file(provider).map_err(ProviderError::CacheDir)?;
+    let file = cache_file(provider).map_err(ProviderError::CacheDir)?;
     let json = serde_json::to_vec_pretty(&assignments).expect("assignments serialize");
-    write_atomic(&path, &json, PRIVATE_FILE_MODE).map_err(ProviderError::CacheDir)?;
+    file.write_atomic(&json, PRIVATE_FILE_MODE)
+        .map_err(ProviderError::CacheDir)?;
     Ok(assignments.len())
 }
 
@@ -182,7 +182,7 @@ pub fn extend(config: &mut Config) -> Vec<String> {
         }
         let Some(assignments) = cache_file(sso)
             .ok()
-            .and_then(|path| std::fs::read(path).ok())
+            .and_then(|file| file.read().ok())
             .and_then(|bytes| serde_json::from_slice::<Vec<Assignment>>(&bytes).ok())
         else {
             continue;

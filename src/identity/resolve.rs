@@ -120,7 +120,12 @@ impl<'a> Resolver<'a> {
                 })?
             }
         };
-        cache::save(self.store, &key, &fresh)?;
+        // The kernel keyring drops the entry when the credentials expire.
+        let lifetime = fresh
+            .expiration()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        cache::save_expiring(self.store, &key, &fresh, lifetime)?;
         Ok(fresh)
     }
 

@@ -4,14 +4,21 @@
 //! the directory) and the helpers that create files and directories with an exact mode whatever
 //! the umask. It must not decide what is written or where: callers pass the path and the mode.
 //!
+//! [`PrivateDir`] does the same inside a directory held open: files are created, read and
+//! renamed relative to the directory's file descriptor and never through a symlink, so once the
+//! directory has been checked (see `paths.rs`) nobody can swap it, or a file in it, between the
+//! check and the write.
+//!
 //! Modes are set twice: at creation, so the file is never visible with a wider mode, and again
 //! afterwards, because creation honours the umask and the mode must be exact (a umask of 0277
 //! would otherwise leave a file its owner cannot rewrite). On non-Unix platforms modes do not
 //! apply and only the write protocol remains.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::path::Path;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+#[cfg(unix)]
+use std::sync::Arc;
 
 /// Owner read and write: every file that holds or guards secrets.
 pub const PRIVATE_FILE_MODE: u32 = 0o600;
@@ -103,4 +110,152 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+/// A directory that has been checked private, held open so that every file made in it lands in
+/// that very directory, whatever happens to its path afterwards.
+#[derive(Debug, Clone)]
+pub struct PrivateDir {
+    /// The open directory (Unix); files are reached relative to it.
+    #[cfg(unix)]
+    fd: Arc<File>,
+    /// Where it was found, for messages and for programs that need a path.
+    path: PathBuf,
+}
+
+/// A file in a [`PrivateDir`], by name.
+#[derive(Debug, Clone)]
+pub struct DirFile {
+    dir: PrivateDir,
+    name: String,
+}
+
+impl PrivateDir {
+    /// Wraps `fd`, the directory found at `path`, which the caller has checked.
+    #[cfg(unix)]
+    pub fn new(fd: File, path: PathBuf) -> Self {
+        Self {
+            fd: Arc::new(fd),
+            path,
+        }
+    }
+
+    /// The directory at `path`, which the caller has checked.
+    #[cfg(not(unix))]
+    pub fn new(path: PathBuf) -> Self {
+        Self { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Takes every permission from group and others (0700): for directories whose files must
+    /// not even be listed by others, where the owner check alone allows 0755.
+    pub fn make_private(&self) -> io::Result<()> {
+        #[cfg(unix)]
+        set_mode(&self.fd, PRIVATE_DIR_MODE)?;
+        Ok(())
+    }
+
+    /// The file `name` in this directory. `name` must be a plain file name.
+    pub fn file(&self, name: impl Into<String>) -> DirFile {
+        DirFile {
+            dir: self.clone(),
+            name: name.into(),
+        }
+    }
+}
+
+impl DirFile {
+    /// The file's path, for messages and for other programs.
+    pub fn path(&self) -> PathBuf {
+        self.dir.path.join(&self.name)
+    }
+
+    /// The file's bytes. A symlink in its place is not followed: it fails to open.
+    pub fn read(&self) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.open(false)?.read_to_end(&mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// [`write_atomic`] into the held directory: a temp file beside it (created, never opened
+    /// through a symlink), exact `mode`, fsync, rename, fsync of the directory.
+    #[cfg(unix)]
+    pub fn write_atomic(&self, bytes: &[u8], mode: u32) -> io::Result<()> {
+        use rustix::fs::{AtFlags, Mode, OFlags, openat, renameat, unlinkat};
+
+        let dir = &*self.dir.fd;
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random).map_err(io::Error::other)?;
+        let suffix: String = random.iter().map(|byte| format!("{byte:02x}")).collect();
+        let temp = format!(".{}.{suffix}.tmp", self.name);
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let mut file = File::from(openat(dir, &temp, flags, Mode::from_raw_mode(mode))?);
+        let written = set_mode(&file, mode)
+            .and_then(|()| file.write_all(bytes))
+            .and_then(|()| file.sync_all())
+            .and_then(|()| Ok(renameat(dir, &temp, dir, &self.name)?))
+            .and_then(|()| dir.sync_all());
+        if written.is_err() {
+            let _ = unlinkat(dir, &temp, AtFlags::empty());
+        }
+        written
+    }
+
+    #[cfg(not(unix))]
+    pub fn write_atomic(&self, bytes: &[u8], mode: u32) -> io::Result<()> {
+        write_atomic(&self.path(), bytes, mode)
+    }
+
+    /// Opens the file read-only, or creates it with exactly `PRIVATE_FILE_MODE` (read and
+    /// write) when `create` is set and it does not exist. Never through a symlink.
+    #[cfg(unix)]
+    pub(super) fn open(&self, create: bool) -> io::Result<File> {
+        use rustix::fs::{Mode, OFlags, openat};
+
+        let dir = &*self.dir.fd;
+        let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        if create {
+            let mode = Mode::from_raw_mode(PRIVATE_FILE_MODE);
+            match openat(
+                dir,
+                &self.name,
+                flags | OFlags::RDWR | OFlags::CREATE | OFlags::EXCL,
+                mode,
+            ) {
+                Ok(fd) => {
+                    let file = File::from(fd);
+                    set_mode(&file, PRIVATE_FILE_MODE)?;
+                    return Ok(file);
+                }
+                Err(rustix::io::Errno::EXIST) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(File::from(openat(
+            dir,
+            &self.name,
+            flags | OFlags::RDONLY,
+            Mode::empty(),
+        )?))
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn open(&self, create: bool) -> io::Result<File> {
+        let path = self.path();
+        if create {
+            match create_new_private(
+                OpenOptions::new().read(true).write(true),
+                &path,
+                PRIVATE_FILE_MODE,
+            ) {
+                Err(error) if error.kind() == io::ErrorKind::AlreadyExists => {}
+                other => return other,
+            }
+        }
+        File::open(path)
+    }
 }

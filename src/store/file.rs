@@ -20,6 +20,12 @@
 //! others; the directory is created 0700 if missing. The key is derived once per handle (Argon2id,
 //! about 150 ms) and reused while the file's salt and cost stay the same. Only waiting for the
 //! lock is bounded by the store timeout; key derivation is not.
+//!
+//! The key derivation cost has a floor, so a file cannot be silently downgraded: a header below
+//! [`KdfParams::FLOOR`] is refused as [`Damage::WeakKdf`] (the file is left as it was); a header
+//! at or above the floor but below the current cost ([`KdfParams::DEFAULT`]) is read with its own
+//! cost, and the next write re-encrypts the file under a new salt at the current cost (never
+//! lowering a part the file had higher).
 
 use std::fs;
 use std::io;
@@ -96,8 +102,11 @@ pub(super) struct FileStore {
     lock_path: PathBuf,
     password: Secret<String>,
     timeout: Duration,
-    /// The cost for a file this handle creates. An existing file keeps its own.
-    new_file_kdf: KdfParams,
+    /// The cost for a file this handle creates, and the least a file has after this handle
+    /// writes it.
+    kdf: KdfParams,
+    /// Files with a lower cost are refused.
+    kdf_floor: KdfParams,
     /// The key of the file as last read, reused while its salt and cost stay the same.
     key: Mutex<Option<Key>>,
 }
@@ -109,7 +118,8 @@ impl FileStore {
         path: PathBuf,
         password: Secret<String>,
         timeout: Duration,
-        new_file_kdf: KdfParams,
+        kdf: KdfParams,
+        kdf_floor: KdfParams,
     ) -> Result<Self, StoreError> {
         check_password(&password)?;
         let mut lock_path = path.clone().into_os_string();
@@ -119,7 +129,8 @@ impl FileStore {
             lock_path: lock_path.into(),
             password,
             timeout,
-            new_file_kdf,
+            kdf,
+            kdf_floor,
             key: Mutex::default(),
         };
         store.read(StoreOp::Load)?;
@@ -182,13 +193,13 @@ impl FileStore {
         let _lock = FileLock::exclusive(&self.lock_path, self.timeout)
             .map_err(|source| StoreError::Lock { op, source })?;
         let (mut entries, key) = match self.read_locked()? {
+            Some((entries, key)) if key.kdf().weaker_than(self.kdf) => {
+                tracing::info!(from = ?key.kdf(), to = ?self.kdf, "raising the credential file's key derivation cost");
+                (entries, self.new_key(key.kdf().at_least(self.kdf))?)
+            }
             Some(read) => read,
             // A new file gets a new salt, so no key derived before applies.
-            None => (
-                Entries::new(),
-                Key::generate(&self.password, self.new_file_kdf)
-                    .map_err(|source| self.io_error("encrypt", source))?,
-            ),
+            None => (Entries::new(), self.new_key(self.kdf)?),
         };
         let changed = change(&mut entries);
         let written = if changed {
@@ -205,6 +216,11 @@ impl FileStore {
         written
     }
 
+    /// A key under a new salt at cost `kdf`.
+    fn new_key(&self, kdf: KdfParams) -> Result<Key, StoreError> {
+        Key::generate(&self.password, kdf).map_err(|source| self.io_error("encrypt", source))
+    }
+
     /// The entries and key of the file, which the caller has locked; `None` if it does not exist.
     fn read_locked(&self) -> Result<Option<(Entries, Key)>, StoreError> {
         check_private(&self.path)?;
@@ -214,6 +230,9 @@ impl FileStore {
             Err(source) => return Err(self.io_error("read", source)),
         };
         let sealed = Sealed::parse(&bytes).map_err(|damage| self.damaged(damage))?;
+        if sealed.kdf().weaker_than(self.kdf_floor) {
+            return Err(self.damaged(Damage::WeakKdf));
+        }
         let key = match self.take_key() {
             Some(key) if sealed.fits(&key) => key,
             _ => sealed
@@ -269,7 +288,8 @@ impl std::fmt::Debug for FileStore {
             .field("path", &self.path)
             .field("password", &self.password)
             .field("timeout", &self.timeout)
-            .field("new_file_kdf", &self.new_file_kdf)
+            .field("kdf", &self.kdf)
+            .field("kdf_floor", &self.kdf_floor)
             .field("key", &self.key)
             .finish()
     }

@@ -56,8 +56,9 @@ pub(super) const HEADER_LEN: usize = NONCE_AT + NONCE_LEN;
 /// The entries of one file, by [`EntryKey::user`](super::EntryKey::user).
 pub(super) type Entries = BTreeMap<String, Secret<String>>;
 
-/// Argon2id cost. New files get [`KdfParams::DEFAULT`]; an existing file keeps the cost in its
-/// header.
+/// Argon2id cost. New files get [`KdfParams::DEFAULT`]. An existing file is read with the cost
+/// in its header if that is at least [`KdfParams::FLOOR`], and rewritten at the current cost on
+/// its next write if it is lower (see `file.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KdfParams {
     pub memory_kib: u32,
@@ -83,6 +84,30 @@ impl KdfParams {
         parallelism: 16,
     };
 
+    /// The least a header may ask for: OWASP's minimum for Argon2id (19 MiB, 2 passes). A file
+    /// below it is refused as [`Damage::WeakKdf`] rather than read: [`KdfParams::DEFAULT`] is far
+    /// above it, so such a header was not written by atmos-auth's default settings.
+    pub const FLOOR: Self = Self {
+        memory_kib: 19 * 1024,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    /// Whether `self` costs less than `other` in memory or passes (lanes do not change the work:
+    /// the argon2 crate runs them one after another).
+    pub(super) fn weaker_than(self, other: Self) -> bool {
+        self.memory_kib < other.memory_kib || self.iterations < other.iterations
+    }
+
+    /// The larger of the two in each part, so upgrading a file to `other` never lowers any part.
+    pub(super) fn at_least(self, other: Self) -> Self {
+        Self {
+            memory_kib: self.memory_kib.max(other.memory_kib),
+            iterations: self.iterations.max(other.iterations),
+            parallelism: self.parallelism.max(other.parallelism),
+        }
+    }
+
     fn within_limits(self) -> bool {
         self.memory_kib <= Self::MAX.memory_kib
             && self.iterations <= Self::MAX.iterations
@@ -101,6 +126,8 @@ pub enum Damage {
     UnknownKdf { id: u8 },
     #[error("its key derivation cost is out of range")]
     BadKdf,
+    #[error("its key derivation cost is below the minimum, so it may have been tampered with")]
+    WeakKdf,
     #[error("it is truncated")]
     Truncated,
     #[error("its contents fail authentication")]
@@ -170,6 +197,11 @@ impl Key {
             check,
             key,
         })
+    }
+
+    /// The cost this key was derived with.
+    pub(super) fn kdf(&self) -> KdfParams {
+        self.kdf
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
@@ -242,6 +274,11 @@ impl<'a> Sealed<'a> {
             ciphertext,
             tag: Tag::try_from(tag).expect("tag length"),
         })
+    }
+
+    /// The key derivation cost in the header.
+    pub(super) fn kdf(&self) -> KdfParams {
+        self.kdf
     }
 
     /// Whether `key` was derived for this file's salt and cost, so it can be reused.

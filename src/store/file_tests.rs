@@ -532,6 +532,102 @@ fn damaged_files_are_reported_and_left_alone() {
     );
 }
 
+/// The cost of a file "from before" in the key derivation tests: the least argon2 accepts.
+const WEAK: KdfParams = KdfParams {
+    memory_kib: 8,
+    iterations: 1,
+    parallelism: 1,
+};
+/// The current cost in those tests: more memory and more passes than [`WEAK`].
+const CURRENT: KdfParams = KdfParams {
+    memory_kib: 64,
+    iterations: 2,
+    parallelism: 1,
+};
+
+fn open_kdf(path: &Path, kdf: KdfParams, floor: KdfParams) -> Result<CredentialStore, StoreError> {
+    CredentialStore::open_file_with_kdf(path, Secret::from(PASSWORD), TIMEOUT, kdf, floor)
+}
+
+/// The cost and salt in the file's header.
+fn header_kdf_and_salt(path: &Path) -> (KdfParams, Vec<u8>) {
+    let bytes = fs::read(path).unwrap();
+    let cost = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    let kdf = KdfParams {
+        memory_kib: cost(10),
+        iterations: cost(14),
+        parallelism: cost(18),
+    };
+    (kdf, bytes[22..38].to_vec())
+}
+
+/// A file with a lower cost than the current one (but above the floor) is read as it is, and
+/// the next write re-encrypts it at the current cost under a new salt: no silent downgrade.
+#[test]
+fn a_cheaper_file_is_upgraded_on_the_next_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    let before = open_kdf(&path, WEAK, WEAK).unwrap();
+    before.save(&key("a"), &Secret::from(SENTINEL)).unwrap();
+    let (kdf, old_salt) = header_kdf_and_salt(&path);
+    assert_eq!(kdf, WEAK);
+
+    let store = open_kdf(&path, CURRENT, WEAK).unwrap();
+    assert_eq!(store.load(&key("a")).unwrap().unwrap().expose(), SENTINEL);
+    assert_eq!(
+        header_kdf_and_salt(&path).0,
+        WEAK,
+        "reading rewrites nothing"
+    );
+    store.save(&key("b"), &Secret::from("b")).unwrap();
+    let (kdf, salt) = header_kdf_and_salt(&path);
+    assert_eq!(kdf, CURRENT);
+    assert_ne!(salt, old_salt, "the stronger key has a new salt");
+
+    // Every entry survives, for a handle that now accepts nothing below the current cost; a
+    // handle still configured with the old cost reads it too and does not lower it again.
+    let strict = open_kdf(&path, CURRENT, CURRENT).unwrap();
+    assert_eq!(strict.load(&key("a")).unwrap().unwrap().expose(), SENTINEL);
+    assert_eq!(strict.load(&key("b")).unwrap().unwrap().expose(), "b");
+    before.save(&key("c"), &Secret::from("c")).unwrap();
+    assert_eq!(header_kdf_and_salt(&path).0, CURRENT);
+}
+
+/// A header below the floor is refused as possibly tampered with, and the file is left alone.
+#[test]
+fn a_file_below_the_cost_floor_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    open_kdf(&path, WEAK, WEAK)
+        .unwrap()
+        .save(&key("a"), &Secret::from(SENTINEL))
+        .unwrap();
+    let bytes = fs::read(&path).unwrap();
+    let error = open_kdf(&path, CURRENT, CURRENT).unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Corrupt { path: reported, damage: Damage::WeakKdf } if reported == &path),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "credential store file `{}` is unreadable: its key derivation cost is below the \
+             minimum, so it may have been tampered with",
+            path.display()
+        )
+    );
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        bytes,
+        "the file is left as it was"
+    );
+}
+
+#[test]
+fn the_default_cost_is_above_the_floor() {
+    assert!(!KdfParams::DEFAULT.weaker_than(KdfParams::FLOOR));
+}
+
 #[test]
 fn debug_never_shows_the_password_or_the_secret() {
     const PASSWORD_SENTINEL: &str = "sentinel-password-77c2";

@@ -93,10 +93,23 @@ impl KeyringStore {
         })
     }
 
-    pub(super) fn save(&self, key: &EntryKey, value: &Secret<String>) -> Result<(), StoreError> {
+    /// Saves `value`; with a `lifetime`, the kernel keyring removes the entry once it has passed
+    /// (the other stores cannot expire entries and keep it until it is replaced).
+    pub(super) fn save(
+        &self,
+        key: &EntryKey,
+        value: &Secret<String>,
+        lifetime: Option<Duration>,
+    ) -> Result<(), StoreError> {
         let value = value.clone();
+        let kind = self.kind;
+        let description = key_description(key);
         self.call(StoreOp::Save, key, move |entry| {
-            entry.set_password(value.expose())
+            entry.set_password(value.expose())?;
+            match lifetime {
+                Some(lifetime) => expire_after(kind, &description, lifetime),
+                None => Ok(()),
+            }
         })
     }
 
@@ -200,7 +213,7 @@ fn build_entry(
 ) -> Result<Entry, KeyringError> {
     let user = key.user();
     let label = key.label();
-    let description = format!("{}:{user}", EntryKey::SERVICE);
+    let description = key_description(key);
     // Each store accepts only its own modifiers and rejects unknown ones.
     let modifiers: HashMap<&str, &str> = match kind {
         StoreKind::Keyutils => HashMap::from([("description", description.as_str())]),
@@ -208,6 +221,35 @@ fn build_entry(
         _ => HashMap::new(),
     };
     Entry::new_in_store_with_modifiers(backend, EntryKey::SERVICE, &user, &modifiers)
+}
+
+/// Has the kernel remove the key just saved once `lifetime` has passed. The other stores cannot
+/// expire entries: there the resolver's expiry check alone stops a stale value being used.
+#[cfg(target_os = "linux")]
+fn expire_after(
+    kind: StoreKind,
+    description: &str,
+    lifetime: Duration,
+) -> Result<(), KeyringError> {
+    if kind != StoreKind::Keyutils {
+        return Ok(());
+    }
+    keyutils::expire_after(description, lifetime)
+        .map_err(|error| KeyringError::PlatformFailure(Box::new(error)))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn expire_after(
+    _kind: StoreKind,
+    _description: &str,
+    _lifetime: Duration,
+) -> Result<(), KeyringError> {
+    Ok(())
+}
+
+/// The kernel key's description: `atmos-auth:<namespace>:<id>`.
+fn key_description(key: &EntryKey) -> String {
+    format!("{}:{}", EntryKey::SERVICE, key.user())
 }
 
 /// Translates a keyring error, dropping the secret bytes some variants carry.

@@ -1,7 +1,7 @@
 //! Opening the Linux kernel keyring (`keyutils` store) so that entries outlive the process.
 //!
-//! This file owns the choice of kernel keyrings. It must run on the store's worker thread (see
-//! `keyring.rs`) and must not read or write entries itself.
+//! This file owns the choice of kernel keyrings and the kernel's own expiry of keys. It must run
+//! on the store's worker thread (see `keyring.rs`) and must not read or write entries itself.
 //!
 //! Which keyring, and why. The `linux-keyutils-keyring-store` crate adds each key to the calling
 //! thread's *session* keyring and links it into the user's *persistent* keyring
@@ -32,8 +32,15 @@
 //! after `keyctl get_persistent @s`). The kernel's per-user quota (`/proc/sys/kernel/keys/
 //! maxbytes`, 20000 bytes for non-root users by default) bounds how many entries fit; running out
 //! is [`StoreError::QuotaExceeded`].
+//!
+//! Expiry. A key saved with a lifetime (role credentials: the caller knows when they expire) gets
+//! a kernel timeout (`keyctl_set_timeout`) of that lifetime, rounded down to whole seconds and at
+//! least one (zero would mean "never"). The kernel then treats the key as gone and reclaims it
+//! and its quota, so dead credentials do not pile up in the persistent keyring for three days.
+//! Saving again over an expired key revives it in place and sets a new timeout.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use keyring_core::CredentialStore as Backend;
 use linux_keyutils::{KeyError, KeyRing, KeyRingIdentifier};
@@ -57,4 +64,13 @@ pub(super) fn is_quota_exceeded(source: &(dyn std::error::Error + Send + Sync + 
         source.downcast_ref::<KeyError>(),
         Some(KeyError::QuotaExceeded)
     )
+}
+
+/// Makes the kernel remove the key described `description`, just saved by this thread, after
+/// `lifetime`.
+pub(super) fn expire_after(description: &str, lifetime: Duration) -> Result<(), KeyError> {
+    let seconds = usize::try_from(lifetime.as_secs().max(1)).unwrap_or(usize::MAX);
+    KeyRing::from_special_id(KeyRingIdentifier::Session, false)?
+        .search(description)?
+        .set_timeout(seconds)
 }

@@ -12,25 +12,31 @@
 //! non-root user's quota is 20,000 bytes, about a dozen role credentials. So:
 //!
 //! - [`Namespace::RoleCredentials`] (STS credentials, an hour to twelve hours long, cheap to
-//!   fetch again) live in the kernel keyring (`keyutils` layer). A read tries it first and, on a
-//!   hit, never starts the Secret Service worker or opens D-Bus. A miss reads the Secret Service
-//!   (credentials saved there by an earlier version, or while the kernel keyring was full) and
-//!   copies a hit back into the kernel keyring.
-//! - A save of role credentials goes to the kernel keyring only. They are not also written to
-//!   the Secret Service: that would add a D-Bus round trip and a rewrite of gnome-keyring's file
-//!   on disk to every refresh, to spare one `GetRoleCredentials` call after a reboot; and
-//!   short-lived credentials kept only in kernel memory never reach a disk. When the kernel
-//!   keyring refuses the save (quota, no persistent keyring), the Secret Service takes it, so
-//!   nothing is lost.
+//!   fetch again) live in the kernel keyring (`keyutils` layer), each key with a kernel timeout
+//!   of the credentials' remaining lifetime (the caller passes it to
+//!   [`save_expiring`](super::CredentialStore::save_expiring)), so the kernel drops them when
+//!   they expire. A read tries the kernel keyring first and, on a hit, never starts the Secret
+//!   Service worker or opens D-Bus. A miss reads the Secret Service, where earlier versions
+//!   also saved role credentials when the kernel keyring was full, and moves a hit into the
+//!   kernel keyring (then deletes the Secret Service copy). The moved key has no timeout (this
+//!   layer cannot read the expiry); the next refresh replaces it with one that has.
+//! - A save of role credentials goes to the kernel keyring only, never to the Secret Service:
+//!   gnome-keyring writes its items to a file on disk, and short-lived credentials must never
+//!   reach a disk (it would also add a D-Bus round trip and a file rewrite to every refresh).
+//!   When the kernel keyring refuses the save (quota full, no persistent keyring), the
+//!   credentials are not cached at all: the save succeeds without storing anything, after one
+//!   warning per process naming the cause and the fix, so this run still gets its credentials
+//!   and the next run fetches them again. Failing the command instead would break every run
+//!   on a host whose keyring is full, for a cache miss that costs one STS call.
 //! - Everything else (SSO token and refresh token, client registration, IAM user keys) lives in
 //!   the Secret Service only, exactly as the `secret-service` store keeps it.
 //! - A delete of role credentials removes both copies, so a forgotten entry cannot come back
 //!   from the lower layer.
 //!
 //! If the kernel keyring is unusable (no persistent keyrings, `EACCES` outside any session), the
-//! first failure switches this handle to the Secret Service alone, silently (logged at debug):
-//! the Secret Service can hold everything, so nothing is lost, only speed. Errors of the Secret
-//! Service are returned as they are, under the kind `system`.
+//! first failure stops this handle from reading it again (logged at debug); saves still try it,
+//! and warn as above when it refuses. Errors of the Secret Service are returned as they are,
+//! under the kind `system`.
 //!
 //! The `secret-service` and `keyutils` kinds stay single stores; only `system` is layered.
 
@@ -49,6 +55,8 @@ pub(super) struct LayeredStore {
     secret_service: KeyringStore,
     /// Set once the kernel keyring has proved unusable in this process.
     kernel_down: AtomicBool,
+    /// Set once the user has been told that role credentials are not being cached.
+    warned: AtomicBool,
 }
 
 impl LayeredStore {
@@ -58,6 +66,7 @@ impl LayeredStore {
             kernel: KeyringStore::open(StoreKind::Keyutils, timeout)?,
             secret_service: KeyringStore::open(StoreKind::System, timeout)?,
             kernel_down: AtomicBool::new(false),
+            warned: AtomicBool::new(false),
         })
     }
 
@@ -74,29 +83,45 @@ impl LayeredStore {
         }
         let value = self.secret_service.load(key)?;
         if let (Some(value), Some(kernel)) = (&value, self.kernel()) {
-            // Back-fill, so the next read is a kernel hit; failing to is only slower.
-            if let Err(error) = kernel.save(key, value) {
-                self.kernel_failed(key, &error);
+            // Move it off the disk, so the next read is a kernel hit; failing to is only slower.
+            match kernel.save(key, value, None) {
+                Ok(()) => {
+                    if let Err(error) = self.secret_service.delete(key) {
+                        tracing::debug!(entry = %key, %error, "could not remove an old Secret Service copy");
+                    }
+                }
+                Err(error) => self.kernel_failed(key, &error),
             }
         }
         Ok(value)
     }
 
-    pub(super) fn save(&self, key: &EntryKey, value: &Secret<String>) -> Result<(), StoreError> {
-        if in_kernel(key)
-            && let Some(kernel) = self.kernel()
-        {
-            match kernel.save(key, value) {
-                Ok(()) => return Ok(()),
-                Err(error) => {
-                    self.kernel_failed(key, &error);
-                    // An older copy left in the kernel layer would be read first and hide the
-                    // one about to go to the Secret Service.
-                    let _ = kernel.delete(key);
-                }
-            }
+    pub(super) fn save(
+        &self,
+        key: &EntryKey,
+        value: &Secret<String>,
+        lifetime: Option<Duration>,
+    ) -> Result<(), StoreError> {
+        if !in_kernel(key) {
+            return self.secret_service.save(key, value, lifetime);
         }
-        self.secret_service.save(key, value)
+        let Err(error) = self.kernel.save(key, value, lifetime) else {
+            return Ok(());
+        };
+        self.kernel_failed(key, &error);
+        // An older copy left in the kernel layer would be served instead of the new one.
+        let _ = self.kernel.delete(key);
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            let hint = error
+                .hint()
+                .map(|hint| format!("; hint: {hint}"))
+                .unwrap_or_default();
+            tracing::warn!(
+                "{error}; role credentials are used for this run only, not cached, and never \
+                 written to the Secret Service (which keeps them on disk){hint}"
+            );
+        }
+        Ok(())
     }
 
     pub(super) fn delete(&self, key: &EntryKey) -> Result<(), StoreError> {

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::atomic::{PRIVATE_FILE_MODE, create_new_private};
+use super::atomic::{DirFile, PRIVATE_FILE_MODE, create_new_private};
 
 /// First pause between two attempts; it doubles up to [`MAX_POLL_INTERVAL`].
 const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(2);
@@ -46,6 +46,55 @@ impl LockMode {
     }
 }
 
+/// Where a lock file is: a path, or a [`DirFile`] in a checked directory (the cache's lock
+/// files, see `paths.rs`), opened relative to that directory and never through a symlink.
+pub trait LockTarget {
+    /// Opens the lock file, creating it (mode 0600) if needed. The parent directory must exist.
+    fn open_lock_file(&self) -> io::Result<File>;
+    /// The lock file's path, for messages.
+    fn lock_path(&self) -> PathBuf;
+}
+
+impl LockTarget for Path {
+    fn open_lock_file(&self) -> io::Result<File> {
+        open_lock_file(self)
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.to_owned()
+    }
+}
+
+impl LockTarget for PathBuf {
+    fn open_lock_file(&self) -> io::Result<File> {
+        open_lock_file(self)
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.clone()
+    }
+}
+
+impl LockTarget for DirFile {
+    fn open_lock_file(&self) -> io::Result<File> {
+        self.open(true)
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.path()
+    }
+}
+
+impl<T: LockTarget + ?Sized> LockTarget for &T {
+    fn open_lock_file(&self) -> io::Result<File> {
+        (**self).open_lock_file()
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        (**self).lock_path()
+    }
+}
+
 /// A held lock. Dropping it releases the lock.
 #[derive(Debug)]
 pub struct FileLock {
@@ -57,13 +106,13 @@ pub struct FileLock {
 impl FileLock {
     /// Takes the lock on `path` for this holder alone, creating the file (mode 0600) if needed,
     /// waiting at most `timeout`. The parent directory must exist.
-    pub fn exclusive(path: impl AsRef<Path>, timeout: Duration) -> Result<Self, LockError> {
-        Self::acquire(path.as_ref(), LockMode::Exclusive, timeout)
+    pub fn exclusive(target: impl LockTarget, timeout: Duration) -> Result<Self, LockError> {
+        Self::acquire(&target, LockMode::Exclusive, timeout)
     }
 
     /// Takes the lock on `path` alongside other shared holders, like [`FileLock::exclusive`].
-    pub fn shared(path: impl AsRef<Path>, timeout: Duration) -> Result<Self, LockError> {
-        Self::acquire(path.as_ref(), LockMode::Shared, timeout)
+    pub fn shared(target: impl LockTarget, timeout: Duration) -> Result<Self, LockError> {
+        Self::acquire(&target, LockMode::Shared, timeout)
     }
 
     pub fn path(&self) -> &Path {
@@ -74,12 +123,17 @@ impl FileLock {
         self.mode
     }
 
-    fn acquire(path: &Path, mode: LockMode, timeout: Duration) -> Result<Self, LockError> {
+    fn acquire(
+        target: &impl LockTarget,
+        mode: LockMode,
+        timeout: Duration,
+    ) -> Result<Self, LockError> {
+        let path = &target.lock_path();
         let io_error = |source| LockError::Io {
             path: path.to_owned(),
             source,
         };
-        let file = open_lock_file(path).map_err(io_error)?;
+        let file = target.open_lock_file().map_err(io_error)?;
         let deadline = Instant::now() + timeout;
         let mut pause = FIRST_POLL_INTERVAL;
         loop {

@@ -50,13 +50,15 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use atomic::{PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, create_private_dir, write_atomic};
+pub use atomic::{
+    DirFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, PrivateDir, create_private_dir, write_atomic,
+};
 pub use entry_key::{EntryKey, Namespace, bound_id};
 pub use error::{BackendError, StoreError, StoreOp};
 pub use file::{DEFAULT_FILE_NAME, Exposure, default_file_path};
 pub use file_format::{Damage, KdfParams};
 pub use kind::{ParseStoreKindError, StoreKind};
-pub use lock::{FileLock, LockError, LockMode};
+pub use lock::{FileLock, LockError, LockMode, LockTarget};
 pub use password::{KEYRING_PASSWORD_ENV, MIN_PASSWORD_CHARS, PasswordProblem, read_file_password};
 
 use self::file::FileStore;
@@ -79,6 +81,9 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 5;
 pub struct CredentialStore {
     kind: StoreKind,
     backend: Backend,
+    /// Role credentials stay in process memory, out of `backend`: see
+    /// [`CredentialStore::with_role_credentials_in_process`].
+    role_credentials_in_process: bool,
 }
 
 #[derive(Debug)]
@@ -103,7 +108,11 @@ impl CredentialStore {
             StoreKind::System => Backend::Layered(LayeredStore::open(timeout)?),
             _ => Backend::Keyring(KeyringStore::open(kind, timeout)?),
         };
-        Ok(Self { kind, backend })
+        Ok(Self {
+            kind,
+            backend,
+            role_credentials_in_process: false,
+        })
     }
 
     /// Opens the `file` store at `path` (usually [`default_file_path`]) with `password` (usually
@@ -118,7 +127,13 @@ impl CredentialStore {
         password: Secret<String>,
         timeout: Duration,
     ) -> Result<Self, StoreError> {
-        Self::open_file_with_kdf(path, password, timeout, KdfParams::DEFAULT)
+        Self::open_file_with_kdf(
+            path,
+            password,
+            timeout,
+            KdfParams::DEFAULT,
+            KdfParams::FLOOR,
+        )
     }
 
     /// [`CredentialStore::open_file`] with a cheap key derivation, so tests stay fast.
@@ -133,19 +148,36 @@ impl CredentialStore {
             iterations: 1,
             parallelism: 1,
         };
-        Self::open_file_with_kdf(path, password, timeout, CHEAP)
+        Self::open_file_with_kdf(path, password, timeout, CHEAP, CHEAP)
     }
 
+    /// The `file` store whose new files get cost `kdf`, and which refuses files below `floor`.
     fn open_file_with_kdf(
         path: impl Into<PathBuf>,
         password: Secret<String>,
         timeout: Duration,
         kdf: KdfParams,
+        floor: KdfParams,
     ) -> Result<Self, StoreError> {
         Ok(Self {
             kind: StoreKind::File,
-            backend: Backend::File(FileStore::open(path.into(), password, timeout, kdf)?),
+            backend: Backend::File(FileStore::open(path.into(), password, timeout, kdf, floor)?),
+            role_credentials_in_process: false,
         })
+    }
+
+    /// Keeps role credentials ([`Namespace::RoleCredentials`]) in this process's memory only,
+    /// never in the store; every other entry still goes to the store. For CI jobs: their
+    /// credentials must end with the job, while a per-user keyring or file outlives it and is
+    /// readable by the next job on a self-hosted runner.
+    pub fn with_role_credentials_in_process(mut self) -> Self {
+        self.role_credentials_in_process = true;
+        self
+    }
+
+    /// Whether `key` lives in process memory rather than in the store.
+    fn in_process(&self, key: &EntryKey) -> bool {
+        self.role_credentials_in_process && key.namespace() == Namespace::RoleCredentials
     }
 
     pub fn kind(&self) -> StoreKind {
@@ -162,6 +194,9 @@ impl CredentialStore {
 
     /// The value saved under `key`, or `None` if there is none.
     pub fn load(&self, key: &EntryKey) -> Result<Option<Secret<String>>, StoreError> {
+        if self.in_process(key) {
+            return Ok(memory::load(key));
+        }
         match &self.backend {
             Backend::Memory => Ok(memory::load(key)),
             Backend::Keyring(store) => store.load(key),
@@ -173,26 +208,56 @@ impl CredentialStore {
 
     /// Saves `value` under `key`, replacing any previous value.
     pub fn save(&self, key: &EntryKey, value: &Secret<String>) -> Result<(), StoreError> {
+        self.save_with(key, value, None)
+    }
+
+    /// Saves `value` under `key` like [`CredentialStore::save`], for a value that is worthless
+    /// after `lifetime` (the caller knows; this module does not read values). The kernel keyring
+    /// removes the entry itself once `lifetime` has passed; the other stores keep it until it is
+    /// replaced.
+    pub fn save_expiring(
+        &self,
+        key: &EntryKey,
+        value: &Secret<String>,
+        lifetime: Duration,
+    ) -> Result<(), StoreError> {
+        self.save_with(key, value, Some(lifetime))
+    }
+
+    fn save_with(
+        &self,
+        key: &EntryKey,
+        value: &Secret<String>,
+        lifetime: Option<Duration>,
+    ) -> Result<(), StoreError> {
         if value.expose().is_empty() {
             return Err(StoreError::EmptyValue {
                 kind: self.kind,
                 key: key.clone(),
             });
         }
+        if self.in_process(key) {
+            memory::save(key, value);
+            return Ok(());
+        }
         match &self.backend {
             Backend::Memory => {
                 memory::save(key, value);
                 Ok(())
             }
-            Backend::Keyring(store) => store.save(key, value),
+            Backend::Keyring(store) => store.save(key, value, lifetime),
             #[cfg(target_os = "linux")]
-            Backend::Layered(store) => store.save(key, value),
+            Backend::Layered(store) => store.save(key, value, lifetime),
             Backend::File(store) => store.save(key, value),
         }
     }
 
     /// Deletes the value under `key`; deleting a missing entry succeeds.
     pub fn delete(&self, key: &EntryKey) -> Result<(), StoreError> {
+        if self.in_process(key) {
+            memory::delete(key);
+            return Ok(());
+        }
         match &self.backend {
             Backend::Memory => {
                 memory::delete(key);

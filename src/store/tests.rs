@@ -230,8 +230,8 @@ mod linux {
         assert!(secret_service.load(&session).unwrap().is_none());
     }
 
-    /// Role credentials found only in the Secret Service (saved by an earlier version, or while
-    /// the kernel keyring was full) are copied into the kernel keyring; a delete removes both.
+    /// Role credentials found only in the Secret Service (saved there by an earlier version) are
+    /// moved into the kernel keyring, off the disk; a delete removes both.
     #[test]
     fn system_back_fills_the_kernel_keyring() {
         session_bus();
@@ -249,7 +249,11 @@ mod linux {
             keyutils.load(&role).unwrap().unwrap().expose(),
             "from-before"
         );
+        assert!(secret_service.load(&role).unwrap().is_none());
 
+        secret_service
+            .save(&role, &Secret::from("from-before"))
+            .unwrap();
         system.delete(&role).unwrap();
         assert!(keyutils.load(&role).unwrap().is_none());
         assert!(secret_service.load(&role).unwrap().is_none());
