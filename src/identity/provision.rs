@@ -14,7 +14,7 @@
 //! `<account-name>-<account-id>/<PermissionSet>`, so that neither hides the other and no name
 //! stands for a guess between them.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -77,26 +77,24 @@ fn safe_part(text: &str) -> String {
         .collect()
 }
 
-/// The account names, made safe, that more than one account id carries.
-fn shared_account_names(assignments: &[Assignment]) -> HashSet<String> {
-    let mut ids: BTreeMap<String, HashSet<&str>> = BTreeMap::new();
+/// The account names, made safe, that more than one account id carries, with those ids.
+fn shared_account_names(assignments: &[Assignment]) -> BTreeMap<String, BTreeSet<&str>> {
+    let mut ids: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for assignment in assignments {
         ids.entry(safe_part(&assignment.account_name))
             .or_default()
             .insert(assignment.account_id.as_str());
     }
-    ids.into_iter()
-        .filter(|(_, ids)| ids.len() > 1)
-        .map(|(name, _)| name)
-        .collect()
+    ids.retain(|_, ids| ids.len() > 1);
+    ids
 }
 
 /// The identity name for `assignment`: `<account>/<permission set>`, made safe, with the
 /// account id after the account name where several accounts carry that name (`shared`).
-fn name_of(assignment: &Assignment, shared: &HashSet<String>) -> String {
+fn name_of(assignment: &Assignment, shared: &BTreeMap<String, BTreeSet<&str>>) -> String {
     let account = safe_part(&assignment.account_name);
     let permission_set = safe_part(&assignment.permission_set);
-    if shared.contains(&account) {
+    if shared.contains_key(&account) {
         format!("{account}-{}/{permission_set}", assignment.account_id)
     } else {
         format!("{account}/{permission_set}")
@@ -134,9 +132,11 @@ fn warn_about_names(assignments: &[Assignment]) {
         .map(|(name, a)| (name, a.account_id.as_str()))
         .collect();
     let shared = shared_account_names(assignments);
-    for account in &shared {
+    for (account, ids) in &shared {
+        let ids: Vec<&str> = ids.iter().copied().collect();
         tracing::warn!(
-            "several accounts share the name `{account}`: their identities are named `{account}-<account id>/…`"
+            "accounts {} share the name `{account}`: their identities are named `{account}-<account id>/…`",
+            ids.join(", ")
         );
     }
     let mut renamed: Vec<(&str, String)> = Vec::new();
