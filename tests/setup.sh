@@ -41,7 +41,7 @@ atmos_test_setup() {
   fi
   export PATH="$venv/bin:$PATH"
 
-  if [[ -n $(find examples profiles -perm /022 -print -quit) ]]; then
+  if [[ -n $(find examples profiles \( -type f -o -type d \) -perm /022 -print -quit) ]]; then
     echo "== removing group/other write access from examples/ and profiles/" >&2
     chmod -R go-w examples profiles
   fi
