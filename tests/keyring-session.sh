@@ -50,7 +50,21 @@ start_keyring() {
   export XDG_DATA_HOME="$1/data" XDG_RUNTIME_DIR="$1/run"
   mkdir -p -m 700 "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR"
   printf '%s' "$password" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  # The first call activates the service and creates the login collection.
+  # The daemon forks and claims its bus name a moment later. Calling the service before that
+  # would make D-Bus activate a second daemon, with the bus's environment (the real HOME, no
+  # unlocked keyring), which can win the name: wait until ours owns it.
+  local owned=""
+  for _ in $(seq 200); do
+    owned=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets | sed -n 's/.*boolean //p')
+    [[ $owned == true ]] && break
+    sleep 0.05
+  done
+  if [[ $owned != true ]]; then
+    echo "$0: gnome-keyring-daemon did not claim org.freedesktop.secrets within 10 s" >&2
+    return 1
+  fi
+  # The first call creates the login collection.
   dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
     org.freedesktop.Secret.Service.ReadAlias string:default >/dev/null
 }
