@@ -227,3 +227,26 @@ fn an_interactive_shell_starts_with_the_identity_and_its_expiry() {
     assert!(screen.contains("level=1"), "{screen}");
     assert_eq!(screen.matches(BANNER).count(), 1, "{screen}");
 }
+
+#[test]
+fn completion_offers_shell_and_then_the_identities() {
+    let world = World::new();
+    let offered = |line: &[&str]| {
+        let mut args = vec!["--", "atmos-auth"];
+        args.extend(line);
+        let out = world
+            .cmd(&args)
+            .env("ATMOS_AUTH_COMPLETE", "fish")
+            .run()
+            .success();
+        out.stdout
+            .lines()
+            .map(|l| l.split('\t').next().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(offered(&["sh"]), ["shell"]);
+    assert_eq!(
+        offered(&["shell", "plat-prod/"]),
+        ["plat-prod/admin", "plat-prod/terraform"]
+    );
+}
