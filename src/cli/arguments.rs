@@ -158,7 +158,7 @@ default to it; `false` with --identity=false), ATMOS_PROFILE and ATMOS_SHLVL (1,
 than in the atmos-auth shell it is started from, with a warning). atmos-auth is replaced by
 the shell, whose exit status is the one the caller sees. An interactive shell starts with a
 line naming the identity and when its credentials expire; after that, start a new shell (the
-profiles, `--profile NAME`, refresh themselves).
+AWS profiles, `aws --profile NAME`, refresh themselves).
 
 Examples:
   atmos-auth shell plat-dev/terraform

@@ -75,7 +75,7 @@ pub fn banner(holding: Holding<'_>, profile: Option<&str>, now: SystemTime) -> S
         ),
         None => format!(
             "atmos-auth: shell with no identity{profile}; every identity is an AWS profile \
-             (`--profile NAME`); `exit` leaves it"
+             (`aws --profile NAME`); `exit` leaves it"
         ),
     }
 }
@@ -160,7 +160,7 @@ mod tests {
         assert_eq!(
             banner(None, None, now),
             "atmos-auth: shell with no identity; every identity is an AWS profile \
-             (`--profile NAME`); `exit` leaves it"
+             (`aws --profile NAME`); `exit` leaves it"
         );
     }
 
