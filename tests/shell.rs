@@ -250,3 +250,48 @@ fn completion_offers_shell_and_then_the_identities() {
         ["plat-prod/admin", "plat-prod/terraform"]
     );
 }
+
+#[test]
+fn the_environment_is_execs_plus_the_shell_variables() {
+    let world = World::new();
+    world.login();
+    let environment = |args: &[&str]| {
+        let out = world
+            .cmd(args)
+            .env("AWS_PROFILE", "stale")
+            .env("AWS_SECURITY_TOKEN", "stale")
+            .env("KEEP", "yes")
+            .run()
+            .success();
+        let mut lines: Vec<String> = out
+            .stdout
+            .split('\0')
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        lines
+    };
+    let exec = environment(&["exec", "dev", "--", "env", "-0"]);
+    let shell = environment(&["shell", "dev", "--", "-c", "exec env -0"]);
+    // What /bin/sh exports of its own accord (dash: PWD; bash as sh: SHLVL and `_` too).
+    let own = |l: &&String| {
+        ["PWD=", "OLDPWD=", "SHLVL=", "_="]
+            .iter()
+            .any(|p| l.starts_with(p))
+    };
+    let added: Vec<&String> = shell
+        .iter()
+        .filter(|l| !exec.contains(l) && !own(l))
+        .collect();
+    let missing: Vec<&String> = exec.iter().filter(|l| !shell.contains(l)).collect();
+    assert!(missing.is_empty(), "missing in the shell: {missing:?}");
+    assert_eq!(
+        added,
+        ["ATMOS_IDENTITY=plat-dev/terraform", "ATMOS_SHLVL=1",],
+        "{shell:#?}"
+    );
+    assert!(exec.iter().any(|l| l.starts_with("AWS_CONFIG_FILE=")));
+    assert!(exec.iter().any(|l| l == "KEEP=yes"));
+    assert!(!shell.iter().any(|l| l.starts_with("AWS_PROFILE=")));
+}
