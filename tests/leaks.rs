@@ -76,6 +76,7 @@ fn every_command_at_trace(store: &[(&str, &str)]) {
         (vec!["whoami", "dev", "--format", "json"], false),
         (vec!["credential-process", "dev"], true),
         (vec!["exec", "dev", "--", "true"], false),
+        (vec!["shell", "dev", "--", "-c", "true"], false),
         (vec!["aws-config"], false),
         (vec!["console", "dev", "--print-only"], true),
         (vec!["validate"], false),

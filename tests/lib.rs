@@ -44,6 +44,8 @@ mod permissions;
 mod profiles;
 /// Concurrent logins and refreshes; SIGKILL at random points.
 mod races;
+/// `shell`: the identity's environment, nesting, exit status, the interactive banner (issue 12).
+mod shell;
 /// Real Terraform runs across accounts.
 mod terraform;
 /// Issue 11: injection-proof generated text, the console token, external credential processes.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole atmos-auth flow offline: a local AWS emulator stands in for IAM Identity Center and
 # STS, approves the sign-in code itself, and the real binary logs in, exports credentials and
-# runs a command with them. No AWS account needed.
+# runs a command and a shell with them. No AWS account needed.
 #
 #   examples/sandbox/run.sh
 set -euo pipefail
@@ -46,6 +46,8 @@ if command -v aws >/dev/null; then
 else
   run "$bin" exec plat-prod/terraform -- sh -c 'echo "a child process holding credentials for account ${AWS_ACCESS_KEY_ID:+(key set)} in $AWS_REGION"'
 fi
+# A shell holding an identity: the same environment as `exec`, plus ATMOS_IDENTITY and ATMOS_SHLVL.
+run "$bin" shell plat-dev/terraform -- -c 'echo "inside a shell as $ATMOS_IDENTITY (level $ATMOS_SHLVL), key $AWS_ACCESS_KEY_ID"; exit 3' || echo "the shell's exit status came back: $?"
 run "$bin" list
 echo
-echo "Sandbox finished: login, whoami, env, exec and list all worked against the local emulator."
+echo "Sandbox finished: login, whoami, env, exec, shell and list all worked against the local emulator."

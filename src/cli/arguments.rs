@@ -16,12 +16,14 @@ Examples:
   eval \"$(atmos-auth env plat-dev/terraform)\"         export credentials into this shell
   atmos-auth exec plat-dev/terraform -- terraform plan
   atmos-auth exec -- terraform plan                  every identity as an AWS profile
+  atmos-auth shell plat-dev/terraform                a shell holding that identity
   atmos-auth whoami plat-dev/terraform
   atmos-auth console plat-dev/terraform              the AWS web console as that identity
 
 Exit codes: 0 success, 1 AWS/upstream failure, 2 usage or configuration error,
 3 login required (non-interactive), 4 credential store unavailable, locked or busy,
-130 interrupted; `exec` returns the command's own exit code (127: not found).";
+130 interrupted; `exec` and `shell` return the command's or shell's own exit code
+(127: not found).";
 
 /// Credential broker for AWS organisations behind IAM Identity Center.
 #[derive(Debug, Parser)]
@@ -146,6 +148,33 @@ Example:
         /// The command and its arguments, after `--`.
         #[arg(last = true, required = true, value_name = "COMMAND")]
         command: Vec<std::ffi::OsString>,
+    },
+
+    /// Start $SHELL (else /bin/sh) with the identity's credentials, as `exec` gives them.
+    #[command(after_help = "\
+The shell gets what `exec` gives a command (the credentials, and AWS_CONFIG_FILE with every
+identity as a profile of the same name), plus ATMOS_IDENTITY (so atmos-auth commands inside
+default to it; `false` with --identity=false), ATMOS_PROFILE and ATMOS_SHLVL (1, or one more
+than in the atmos-auth shell it is started from, with a warning). atmos-auth is replaced by
+the shell, whose exit status is the one the caller sees. An interactive shell starts with a
+line naming the identity and when its credentials expire; after that, start a new shell (the
+AWS profiles, `aws --profile NAME`, refresh themselves).
+
+Examples:
+  atmos-auth shell plat-dev/terraform
+  atmos-auth shell plat-dev/terraform -- -c 'aws s3 ls'")]
+    Shell {
+        /// Identity name or alias [default: the profile's default identity]
+        #[arg(add = ArgValueCandidates::new(identity_candidates))]
+        identity: Option<String>,
+
+        /// Log in first when the SSO session is missing or expired.
+        #[arg(long)]
+        login: bool,
+
+        /// Arguments for the shell, after `--`.
+        #[arg(last = true, value_name = "ARGS")]
+        args: Vec<std::ffi::OsString>,
     },
 
     /// Show the account and ARN the identity's credentials belong to.

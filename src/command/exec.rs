@@ -1,9 +1,12 @@
 //! `atmos-auth exec [IDENTITY] -- COMMAND…`: run a command with the identity's credentials, and
-//! with every identity of the profile reachable as an AWS profile of the same name.
+//! with every identity of the profile reachable as an AWS profile of the same name. The
+//! environment built here is also the one `shell` starts a shell with.
 
 use std::ffi::OsString;
 
 use super::{Context, aws_config, login_policy, region_of};
+use crate::config::Identity;
+use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::output::{self, EnvVar};
 use crate::secret::Secret;
@@ -11,23 +14,35 @@ use crate::secret::Secret;
 /// Points every SDK in the child at the generated config.
 const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
 
-pub fn run(
-    context: &Context,
+/// What a child of `exec` or `shell` gets.
+pub struct ChildEnv<'c> {
+    /// The selected identity and its credentials; `None` with `--identity=false`.
+    pub holding: Option<(&'c Identity, Credentials)>,
+    /// The variables to set (the conflicting ones are removed by `output::exec`).
+    pub vars: Vec<EnvVar>,
+}
+
+/// The identity's credentials as variables, plus `AWS_CONFIG_FILE` naming the generated config.
+pub fn child_env<'c>(
+    context: &'c Context,
     identity: Option<&str>,
     login: bool,
-    argv: &[OsString],
-) -> Result<i32, Error> {
+) -> Result<ChildEnv<'c>, Error> {
     // `--identity=false`: no credentials of ours, but every identity still reachable by
     // profile name through the generated config.
-    let mut vars = match context.selected(identity)? {
-        Some(identity) => {
-            let credentials = context.resolver().resolve(identity, login_policy(login))?;
-            output::credential_vars(
-                &credentials,
-                region_of(&context.config, identity),
-                &identity.env,
-            )
-        }
+    let holding = match context.selected(identity)? {
+        Some(identity) => Some((
+            identity,
+            context.resolver().resolve(identity, login_policy(login))?,
+        )),
+        None => None,
+    };
+    let mut vars = match &holding {
+        Some((identity, credentials)) => output::credential_vars(
+            credentials,
+            region_of(&context.config, identity),
+            &identity.env,
+        ),
         None => Vec::new(),
     };
     let config_file = aws_config::generate_for_exec(&context.config)?;
@@ -36,5 +51,15 @@ pub fn run(
         value: Secret::new(config_file.to_string_lossy().into_owned()),
         secret: false,
     });
-    Ok(output::exec::run(argv, &vars)?)
+    Ok(ChildEnv { holding, vars })
+}
+
+pub fn run(
+    context: &Context,
+    identity: Option<&str>,
+    login: bool,
+    argv: &[OsString],
+) -> Result<i32, Error> {
+    let child = child_env(context, identity, login)?;
+    Ok(output::exec::run(argv, &child.vars)?)
 }

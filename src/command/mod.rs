@@ -11,6 +11,7 @@ mod list;
 mod login;
 mod matrix;
 mod profiles;
+mod shell;
 mod validate;
 mod whoami;
 
@@ -62,6 +63,11 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             login,
             &command,
         ),
+        Subcommand::Shell {
+            identity,
+            login,
+            args,
+        } => shell::run(&Context::load(&global)?, identity.as_deref(), login, &args),
         Subcommand::Whoami { identity, format } => {
             whoami::run(&Context::load(&global)?, identity.as_deref(), format)
         }

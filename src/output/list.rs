@@ -523,7 +523,7 @@ fn mermaid_escape(text: &str) -> String {
 // shared
 
 /// `2026-11-25T20:11:57Z (in 52m)`
-fn until_text(until: SystemTime, now: SystemTime) -> String {
+pub(super) fn until_text(until: SystemTime, now: SystemTime) -> String {
     format!("{} ({})", rfc3339(until), relative(until, now))
 }
 

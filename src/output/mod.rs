@@ -1,5 +1,5 @@
 //! Output: handing credentials to the user — as shell assignments (`env`), as a child's
-//! environment (`exec`), or as a caller-identity report (`whoami`). Output never calls a
+//! environment (`exec`, `shell`), or as a caller-identity report (`whoami`). Output never calls a
 //! provider; it receives credentials that were already resolved.
 
 pub mod aws_config;
@@ -8,6 +8,7 @@ pub mod env;
 pub mod exec;
 pub mod list;
 pub mod matrix;
+pub mod shell;
 mod vars;
 
 pub use vars::{EnvVar, credential_vars};
