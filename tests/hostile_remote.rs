@@ -1,0 +1,91 @@
+//! Review of issue 11 from a hostile or misconfigured network's side: what the transport rule
+//! (https, or plain http only to loopback) still let through after the first round.
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::emulator::Op;
+use crate::harness::World;
+
+/// A listener standing in for a proxy elsewhere on the network: it records every byte sent to
+/// it and answers each connection with 502.
+struct Recorder {
+    url: String,
+    seen: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Recorder {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&seen);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                let mut buf = [0u8; 4096];
+                if let Ok(n) = stream.read(&mut buf) {
+                    log.lock().unwrap().extend_from_slice(&buf[..n]);
+                }
+                let _ = std::io::Write::write_all(
+                    &mut stream,
+                    b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            }
+        });
+        Self { url, seen }
+    }
+
+    fn seen(&self) -> String {
+        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
+    }
+}
+
+#[test]
+fn a_proxy_never_carries_the_console_session_sent_over_loopback_http() {
+    let world = World::new();
+    world.login();
+    let proxy = Recorder::start();
+    let federation = format!("{}/federation", world.emulator.url());
+    let mut run = world
+        .cmd(&["console", "dev", "--print-only"])
+        .env("ATMOS_CONSOLE_FEDERATION_URL", &federation);
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY"] {
+        run = run.env(var, &proxy.url);
+    }
+    let out = run.run();
+    // Plain http is allowed only because the bytes stay on this machine: a proxy would carry
+    // the session (secret key and token, in the query) off it in the clear.
+    assert_eq!(
+        proxy.seen(),
+        "",
+        "the proxy was sent the getSigninToken request"
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(world.emulator.calls(Op::GetSigninToken), 1);
+}
+
+#[test]
+fn plain_http_to_an_absolute_localhost_name_is_refused() {
+    // `localhost.` (with the root's dot) is not in /etc/hosts: the resolver asks DNS, which
+    // may answer with any address.
+    let world = World::new();
+    let port = world.emulator.url().rsplit(':').next().unwrap().to_owned();
+    for endpoint in [
+        format!("http://localhost.:{port}"),
+        format!("http://LOCALHOST.:{port}"),
+    ] {
+        world
+            .cmd(&["login"])
+            .env("AWS_ENDPOINT_URL", &endpoint)
+            .run()
+            .code(2)
+            .stderr_has(
+                "error: the endpoint in `AWS_ENDPOINT_URL` is refused: it is plain http to `",
+            );
+    }
+    assert_eq!(world.emulator.calls_total(), 0);
+}
