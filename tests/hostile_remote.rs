@@ -1,8 +1,9 @@
 //! Review of issue 11 from a hostile or misconfigured network's side: what the transport rule
 //! (https, or plain http only to loopback) still let through after the first round.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,8 +31,7 @@ impl Recorder {
                 if let Ok(n) = stream.read(&mut buf) {
                     log.lock().unwrap().extend_from_slice(&buf[..n]);
                 }
-                let _ = std::io::Write::write_all(
-                    &mut stream,
+                let _ = stream.write_all(
                     b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
                 );
             }
@@ -88,4 +88,54 @@ fn plain_http_to_an_absolute_localhost_name_is_refused() {
             );
     }
     assert_eq!(world.emulator.calls_total(), 0);
+}
+
+/// An endpoint that answers every request with 200 and a JSON body that never ends.
+fn endless_body() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                            content-length: 100000000000\r\n\r\n{\"clientId\":\"";
+                let mut sent = stream.write_all(head.as_bytes());
+                let chunk = [b'A'; 64 * 1024];
+                while sent.is_ok() {
+                    sent = stream.write_all(&chunk);
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn an_endless_response_body_is_an_error_not_a_full_memory() {
+    let world = World::new();
+    let mut run = world
+        .cmd(&["login", "--no-browser"])
+        .env("AWS_ENDPOINT_URL", &endless_body())
+        .env("ATMOS_HTTP_TIMEOUT", "3s");
+    // 1 GiB of data segment: far above what a login needs, far below what the endpoint sends
+    // within the timeout. Without a cap on bodies the allocator fails and the process aborts.
+    // SAFETY: setrlimit is async-signal-safe and only limits the child.
+    unsafe {
+        run.command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1 << 30,
+                rlim_max: 1 << 30,
+            };
+            if libc::setrlimit(libc::RLIMIT_DATA, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    run.run()
+        .code(1)
+        .stderr_has("error: `RegisterClient` returned a response that could not be read");
 }
