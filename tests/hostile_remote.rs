@@ -139,3 +139,31 @@ fn an_endless_response_body_is_an_error_not_a_full_memory() {
         .code(1)
         .stderr_has("error: `RegisterClient` returned a response that could not be read");
 }
+
+#[test]
+fn whoami_json_shows_what_sts_said_without_terminal_controls() {
+    // The role name in the ARN STS returns comes from the permission set, which an Identity
+    // Center administrator names; XML can carry DEL, C1 (U+009B is CSI) and bidi controls.
+    let hostile = "Ops\u{9b}2J\u{202e}\u{7f}";
+    let mut org = crate::harness::test_org();
+    org.accounts[0].permission_sets.push(hostile.into());
+    let account = org.accounts[0].id.clone();
+    let world = World::with_org(org);
+    world.write(
+        "repo/profiles/dev/atmos.yaml",
+        &format!(
+            "auth:\n  identities:\n    ops:\n      kind: aws/permission-set\n      default: true\n      via:\n        provider: sso\n      principal:\n        name: \"Ops\\u009b2J\\u202e\\u007f\"\n        account:\n          id: \"{account}\"\n"
+        ),
+    );
+    world.login();
+    let out = world.run(&["whoami", "ops", "--format", "json"]).success();
+    for c in ['\u{9b}', '\u{202e}', '\u{7f}'] {
+        assert!(
+            !out.stdout.contains(c),
+            "raw {c:?} on stdout:\n{}",
+            out.stdout
+        );
+    }
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(json["arn"].as_str().unwrap().contains(hostile), "{json}");
+}
