@@ -209,3 +209,39 @@ fn a_server_message_cannot_start_a_line_of_its_own_in_verbose_causes() {
         out.stderr
     );
 }
+
+#[test]
+fn a_secret_with_a_line_break_is_masked_line_by_line_in_github_actions() {
+    let world = World::new();
+    world.write(
+        "token.json",
+        r#"{"Version":1,"AccessKeyId":"AKIAFAKEEMULATORBOT1","SecretAccessKey":"EMULATORSECRET","SessionToken":"tok1\n::error::injected\ntok2"}"#,
+    );
+    world.write(
+        "repo/profiles/dev/atmos.yaml",
+        &format!(
+            "{}    tool/x:\n      kind: credential_process\n      default: true\n      spec:\n        args: [cat, {}]\n",
+            crate::harness::DEV_PROFILE.replace("      default: true\n", ""),
+            world.home.path().join("token.json").display()
+        ),
+    );
+    let github_env = world.home.path().join("github_env");
+    let out = world
+        .cmd(&["env", "tool/x", "--format", "github"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_ENV", github_env.to_str().unwrap())
+        .run()
+        .success();
+    // Every line is a mask: the runner reads no other command, and no part of the token is
+    // printed where the log would show it.
+    for line in out.stdout.lines() {
+        assert!(line.starts_with("::add-mask::"), "{}", out.stdout);
+    }
+    for part in ["tok1", "::error::injected", "tok2"] {
+        assert!(
+            out.stdout.contains(&format!("::add-mask::{part}\n")),
+            "{}",
+            out.stdout
+        );
+    }
+}
