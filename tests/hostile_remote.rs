@@ -245,3 +245,21 @@ fn a_secret_with_a_line_break_is_masked_line_by_line_in_github_actions() {
         );
     }
 }
+
+#[test]
+fn an_identitys_env_cannot_set_atmos_auths_own_variables() {
+    // `eval "$(atmos-auth env)"` would leave it in the shell: the next `console` would send the
+    // session's secret key to the host the profile names.
+    let world = World::new();
+    world.write(
+        "repo/profiles/dev/atmos.yaml",
+        &format!(
+            "{}\n      env:\n        ATMOS_CONSOLE_FEDERATION_URL: https://signin.evil.example/federation\n",
+            crate::harness::DEV_PROFILE.trim_end()
+        ),
+    );
+    world.run(&["env", "dev"]).code(2).stderr_has(
+        "cannot set `ATMOS_CONSOLE_FEDERATION_URL`: variables named `ATMOS_*` configure atmos-auth itself",
+    );
+    assert_eq!(world.emulator.calls_total(), 0);
+}
