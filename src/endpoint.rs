@@ -36,6 +36,16 @@ impl fmt::Display for Refusal {
     }
 }
 
+/// Whether `url` is plain `http://`. Such a request must go straight to its loopback address:
+/// through a proxy (`HTTP_PROXY`, `ALL_PROXY`) its bytes would leave the machine in the clear.
+pub fn is_plain_http(url: &str) -> bool {
+    url.trim()
+        .parse::<Uri>()
+        .ok()
+        .and_then(|uri| uri.scheme_str().map(|s| s.eq_ignore_ascii_case("http")))
+        .unwrap_or(false)
+}
+
 /// Checks `url` against the rule. The URL itself is never part of the answer: it may carry
 /// user information.
 pub fn check(url: &str) -> Result<(), Refusal> {
@@ -59,9 +69,10 @@ pub fn check(url: &str) -> Result<(), Refusal> {
     }
 }
 
-/// `localhost`, or a literal address in 127.0.0.0/8 or `::1` (brackets allowed).
+/// `localhost`, or a literal address in 127.0.0.0/8 or `::1` (brackets allowed). Not
+/// `localhost.`: the absolute name is not in `/etc/hosts`, so the resolver asks DNS, which may
+/// answer with any address.
 fn is_loopback(host: &str) -> bool {
-    let host = host.trim_end_matches('.');
     if host.eq_ignore_ascii_case("localhost") {
         return true;
     }
@@ -125,7 +136,7 @@ mod tests {
             "http://127.0.0.1:4566",
             "http://127.1.2.3",
             "http://localhost:8080/",
-            "http://LOCALHOST.",
+            "http://LOCALHOST",
             "http://[::1]:4566",
         ] {
             assert_eq!(check(url), Ok(()), "{url}");
@@ -137,6 +148,9 @@ mod tests {
             ("http://128.0.0.1", "128.0.0.1"),
             ("http://[::2]", "[::2]"),
             ("http://0.0.0.0:4566", "0.0.0.0"),
+            ("http://localhost.:4566", "localhost."),
+            ("http://LOCALHOST.", "LOCALHOST."),
+            ("http://127.0.0.1.", "127.0.0.1."),
         ] {
             assert_eq!(
                 check(url),
@@ -157,6 +171,14 @@ mod tests {
         ] {
             assert_eq!(check(url), Err(Refusal::NotHttp), "{url:?}");
         }
+    }
+
+    #[test]
+    fn only_plain_http_urls_are_plain_http() {
+        assert!(is_plain_http("http://127.0.0.1:4566/federation"));
+        assert!(is_plain_http(" HTTP://localhost"));
+        assert!(!is_plain_http("https://signin.aws.amazon.com/federation"));
+        assert!(!is_plain_http("not a url"));
     }
 
     #[test]

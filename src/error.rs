@@ -218,13 +218,19 @@ impl Error {
     }
 
     /// The full text printed on stderr: the error, its causes when `verbose`, and the hint.
-    /// Causes from the SDK quote what a server said, so every line is made terminal-safe here.
+    /// Causes from the SDK quote what a server said, so every line is made terminal-safe here,
+    /// and each cause is kept on one line (its line breaks escaped too).
     pub fn report(&self, verbose: bool) -> String {
         let mut out = format!("error: {}\n", lines_printable(&self.to_string()));
         if verbose {
             let mut source = std::error::Error::source(self);
             while let Some(cause) = source {
-                let _ = writeln!(out, "caused by: {}", lines_printable(&cause.to_string()));
+                // One line each: a server's message must not start a line that reads as ours.
+                let _ = writeln!(
+                    out,
+                    "caused by: {}",
+                    crate::text::printable(&cause.to_string())
+                );
                 source = cause.source();
             }
         }

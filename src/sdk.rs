@@ -16,6 +16,12 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::provider::ProviderError;
 
@@ -28,6 +34,33 @@ const OPERATION_TIMEOUT_SECS: u64 = 45;
 /// Attempts per operation (first try plus three retries), with jittered exponential backoff on
 /// throttling, 5xx and transient network errors: the SDK's standard retry mode.
 const MAX_ATTEMPTS: u32 = 4;
+/// The most of one response body that is read. Every answer atmos-auth asks for is a few KiB (a
+/// full ListAccounts page is about 20 KiB); the SDK itself reads whatever it is sent, so an
+/// endpoint that streams without end would otherwise fill the memory within its timeout.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// Caps every response body at [`MAX_RESPONSE_BYTES`]: reading past it fails, and the call
+/// ends with "a response that could not be read".
+#[derive(Debug)]
+struct BoundedResponses;
+
+impl Intercept for BoundedResponses {
+    fn name(&self) -> &'static str {
+        "BoundedResponses"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let body = context.response_mut().take_body();
+        *context.response_mut().body_mut() =
+            SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_RESPONSE_BYTES));
+        Ok(())
+    }
+}
 
 /// Endpoint override variables, as every AWS SDK reads them, and atmos-auth's own timeout one.
 pub mod env {
@@ -213,6 +246,7 @@ impl Clients {
     pub fn sso_oidc(&self, endpoints: &Endpoints) -> aws_sdk_ssooidc::Client {
         let config = aws_sdk_ssooidc::config::Builder::from(&self.sdk)
             .endpoint_url(&endpoints.sso_oidc)
+            .interceptor(BoundedResponses)
             .build();
         aws_sdk_ssooidc::Client::from_conf(config)
     }
@@ -220,6 +254,7 @@ impl Clients {
     pub fn sso_portal(&self, endpoints: &Endpoints) -> aws_sdk_sso::Client {
         let config = aws_sdk_sso::config::Builder::from(&self.sdk)
             .endpoint_url(&endpoints.sso_portal)
+            .interceptor(BoundedResponses)
             .build();
         aws_sdk_sso::Client::from_conf(config)
     }
@@ -233,6 +268,7 @@ impl Clients {
         let config = aws_sdk_sts::config::Builder::from(&self.sdk)
             .credentials_provider(credentials)
             .endpoint_url(&endpoints.sts)
+            .interceptor(BoundedResponses)
             .build();
         aws_sdk_sts::Client::from_conf(config)
     }
@@ -241,6 +277,7 @@ impl Clients {
     pub fn sts_unsigned(&self, endpoints: &Endpoints) -> aws_sdk_sts::Client {
         let config = aws_sdk_sts::config::Builder::from(&self.sdk)
             .endpoint_url(&endpoints.sts)
+            .interceptor(BoundedResponses)
             .build();
         aws_sdk_sts::Client::from_conf(config)
     }

@@ -26,9 +26,43 @@ pub fn printable(text: &str) -> String {
     out
 }
 
+/// `value` as pretty JSON with every unsafe character written as a `\uXXXX` escape: the same
+/// JSON value, safe to show on a terminal. serde_json escapes C0 controls itself but writes DEL,
+/// C1 controls (U+009B is CSI) and bidi controls as they are.
+pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> String {
+    let json = serde_json::to_string_pretty(value).expect("the value serializes");
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        // Outside strings, the only control is the pretty printer's newline; inside them, every
+        // unsafe character left is above U+001F and below U+FFFF, so one escape writes it.
+        if is_unsafe(c) && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_keeps_the_value_and_loses_every_unsafe_character() {
+        let hostile = "arn:aws:sts::1:assumed-role/a\u{9b}2J\u{202e}b\u{7f}/\u{1b}[31m\nx";
+        let value = serde_json::json!({ "arn": hostile, "list": [hostile] });
+        let json = json_pretty(&value);
+        assert!(!json.chars().any(|c| is_unsafe(c) && c != '\n'), "{json}");
+        assert!(
+            json.contains(r"a\u009b2J\u202eb\u007f/\u001b[31m\nx"),
+            "{json}"
+        );
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&json).unwrap(),
+            value
+        );
+    }
 
     #[test]
     fn plain_text_is_untouched() {

@@ -26,6 +26,8 @@ mod github_oidc;
 mod hardening;
 /// Hostile endpoints: plain http, terminal escapes, endless pages, shared account names.
 mod hostile_endpoint;
+/// Issue 11 review: proxies and resolvers that would take plain http off loopback.
+mod hostile_remote;
 /// Role chains, IAM users, credential processes.
 mod identity_graph;
 /// The real Secret Service and kernel keyring, and a missing one.

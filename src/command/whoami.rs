@@ -51,10 +51,8 @@ pub fn run(context: &Context, identity: Option<&str>, format: WhoamiFormat) -> R
         expiration: credentials.expiration_rfc3339(),
     };
     match format {
-        WhoamiFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("serializes")
-        ),
+        // What STS said, with DEL, C1 and bidi controls escaped too.
+        WhoamiFormat::Json => println!("{}", crate::text::json_pretty(&report)),
         WhoamiFormat::Text => {
             // The account, ARN and user id are what STS said: shown terminal-safe.
             use crate::text::printable;

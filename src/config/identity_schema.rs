@@ -606,8 +606,22 @@ impl Validator<'_> {
                     Some("use letters, digits and `_`, not starting with a digit".to_owned()),
                 );
             }
+            // Exported into the user's shell, an `ATMOS_*` variable would reconfigure every later
+            // run: `ATMOS_CONSOLE_FEDERATION_URL` alone would send the next console sign-in's
+            // credentials to whatever host a profile names.
+            let own = name_ok && entry.key.starts_with("ATMOS_");
+            if own {
+                self.report(
+                    &entry.key_location,
+                    format!(
+                        "`{path}` cannot set `{}`: variables named `ATMOS_*` configure atmos-auth itself",
+                        entry.key
+                    ),
+                    Some("set it in your own environment, not in a profile".to_owned()),
+                );
+            }
             match self.text(&entry.value, &format!("{path}.{}", entry.key)) {
-                Some(value) if name_ok => {
+                Some(value) if name_ok && !own => {
                     env.insert(entry.key.clone(), value);
                 }
                 _ => valid = false,

@@ -114,8 +114,15 @@ pub fn write_github(
     github_env: &Path,
     stdout: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    // A workflow command is one line: each line of a secret is masked on its own, so no part of
+    // one that holds a line break (a credential process, or an endpoint, may send any text)
+    // reaches the log unmasked or is read by the runner as a command.
     for var in vars.iter().filter(|v| v.secret) {
-        writeln!(stdout, "::add-mask::{}", var.value.expose())?;
+        for line in var.value.expose().split(['\n', '\r']) {
+            if !line.is_empty() {
+                writeln!(stdout, "::add-mask::{line}")?;
+            }
+        }
     }
     stdout.flush()?;
     let mut text = Zeroizing::new(String::new());
@@ -227,5 +234,18 @@ mod tests {
         let second = lines[4].strip_prefix("AWS_REGION<<").unwrap();
         assert_ne!(second, delimiter, "a new delimiter per variable");
         assert_eq!(&lines[5..7], ["us-east-1", second]);
+    }
+
+    #[test]
+    fn github_masks_every_line_of_a_secret_and_runs_no_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("github_env");
+        let mut stdout = Vec::new();
+        let vars = [var("AWS_SESSION_TOKEN", "tok1\n::error::injected\r\ntok2")];
+        write_github(&vars, &path, &mut stdout).unwrap();
+        assert_eq!(
+            String::from_utf8(stdout).unwrap(),
+            "::add-mask::tok1\n::add-mask::::error::injected\n::add-mask::tok2\n"
+        );
     }
 }

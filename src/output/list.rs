@@ -109,7 +109,7 @@ pub fn render(view: &ListView, format: Format, now: SystemTime) -> String {
         Format::Table => text(view, |out| table(view, now, out)),
         Format::Tree => text(view, |out| tree(view, now, out)),
         Format::Json => {
-            let mut text = serde_json::to_string_pretty(view).expect("the list view serializes");
+            let mut text = crate::text::json_pretty(view);
             text.push('\n');
             text
         }
