@@ -275,6 +275,37 @@ fn the_console_token_reaches_the_browser_in_a_private_file_not_its_argv() {
     );
 }
 
+#[test]
+fn a_console_page_left_half_written_by_a_killed_run_is_deleted_by_the_next() {
+    let world = World::new();
+    world.login();
+    let federation = format!("{}/federation", world.emulator.url());
+    // Without a runtime directory the pages go to the cache, on disk.
+    let dir = world.home.path().join(".cache/atmos-auth/console");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // What a run killed between creating its temp file and renaming it leaves: the token.
+    let left = dir.join(".signin-0123456789abcdef0123456789abcdef.html.0011223344556677.tmp");
+    std::fs::write(
+        &left,
+        "<meta http-equiv=\"refresh\" content=\"0;url=…SigninToken=T\">",
+    )
+    .unwrap();
+    let touched = Command::new("touch")
+        .args(["-d", "2 minutes ago"])
+        .arg(&left)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    world
+        .cmd(&["console", "dev"])
+        .env("ATMOS_CONSOLE_FEDERATION_URL", &federation)
+        .env("BROWSER", "true")
+        .run()
+        .success();
+    assert!(!left.exists(), "the killed run's temp page is still there");
+}
+
 const GOOD_JSON: &str = r#"{"Version":1,"AccessKeyId":"AKIAFAKEEMULATORBOT1","SecretAccessKey":"EMULATORSECRETciBotDemoKey00000000000000"}"#;
 
 /// The `dev` profile with a `credential_process` identity `tool/x` given `spec`.
