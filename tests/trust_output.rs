@@ -472,3 +472,31 @@ fn aws_config_never_copies_keys_that_hold_secrets() {
         "{config}"
     );
 }
+
+/// botocore reads `~/.aws/config` with Python's configparser, for which `:` separates a key
+/// from its value as `=` does: such a secret is a secret too.
+#[test]
+fn aws_config_never_copies_secret_keys_set_with_a_colon() {
+    let world = World::new();
+    world.write(
+        ".aws/config",
+        "[default]\n\
+         region = eu-central-1\n\
+         aws_secret_access_key: UsersColonSecretKey\n\
+         aws_session_token :\n    UsersColonSessionToken\n\
+         ;AWS_SECURITY_TOKEN:UsersCommentedColonToken\n\
+         output: json\n",
+    );
+    let config = world.run(&["aws-config"]).success().stdout;
+    for secret in [
+        "UsersColonSecretKey",
+        "UsersColonSessionToken",
+        "UsersCommentedColonToken",
+    ] {
+        assert!(!config.contains(secret), "{secret} copied:\n{config}");
+    }
+    assert!(
+        config.contains("[default]\nregion = eu-central-1\noutput: json\n"),
+        "{config}"
+    );
+}
