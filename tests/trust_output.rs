@@ -473,6 +473,42 @@ fn aws_config_never_copies_keys_that_hold_secrets() {
     );
 }
 
+/// A profile's name comes from a directory a pull request can add; the header's "Regenerate
+/// with" command is there to be pasted into a shell, so it is quoted like the command lines.
+#[test]
+fn aws_config_header_command_runs_nothing_when_pasted_into_a_shell() {
+    let world = World::new();
+    let profile = "p$(touch pwned);touch pwned2";
+    world.write(&format!("repo/profiles/{profile}/atmos.yaml"), DEV_PROFILE);
+    let config = world
+        .cmd(&["aws-config", "--profile", profile])
+        .run()
+        .success()
+        .stdout;
+    let header = config.lines().next().unwrap();
+    let pasted = header
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command in {header}"));
+    // What a user pasting it gets; `echo` stands in for atmos-auth.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(pasted.replacen("atmos-auth", "echo", 1))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{pasted}: {out:?}");
+    assert!(
+        !dir.path().join("pwned").exists() && !dir.path().join("pwned2").exists(),
+        "pasting `{pasted}` ran a command"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("aws-config --profile {profile}\n")
+    );
+}
+
 /// botocore reads `~/.aws/config` with Python's configparser, for which `:` separates a key
 /// from its value as `=` does: such a secret is a secret too.
 #[test]

@@ -70,7 +70,8 @@ pub fn render(
     let root = quote(&source.config_root.to_string_lossy())?;
     let profile = source.profile.map(quote).transpose()?;
     let mut out = String::new();
-    let regenerate = match source.profile {
+    // Quoted like the command lines: the comment is meant to be pasted into a shell.
+    let regenerate = match &profile {
         Some(profile) => format!("atmos-auth aws-config --profile {profile}"),
         None => "atmos-auth aws-config".to_owned(),
     };
