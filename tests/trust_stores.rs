@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::emulator::Op;
-use crate::harness::{BIN, Outcome, World, test_org};
+use crate::harness::{BIN, DEV_PROFILE, Outcome, World, test_org};
 use crate::tls_server::{TlsServer, fake_jwt, github_token_handler};
 
 /// One key of `/proc/keys` (the keys this user may view).
@@ -449,5 +449,38 @@ fn a_full_kernel_keyring_keeps_role_credentials_off_the_disk() {
     assert!(
         roles.is_empty(),
         "role credentials in the Secret Service: {roles:?}"
+    );
+}
+
+/// Cache files (provisioned identity lists, generated AWS configs, locks) are named by a hash of
+/// what they belong to. These two regions, with one start URL at one endpoint, are an FNV-1a
+/// collision: with the old 64-bit FNV names, the second provider was shown the identities the
+/// first one had listed. Names are now 128 bits of SHA-256.
+#[test]
+fn providers_never_share_a_cache_file() {
+    let world = World::new();
+    let base = |region: &str| {
+        format!(
+            "{}      auto_provision_identities: true\n",
+            world.base_config().replace("us-east-1", region)
+        )
+    };
+    world.write("repo/atmos.yaml", &base("9957fa04f73de6e4"));
+    world.write("other/atmos.yaml", &base("b85b12283388218b"));
+    world.write("other/profiles/dev/atmos.yaml", DEV_PROFILE);
+    world
+        .login()
+        .stderr_has("Found 10 permission sets across your accounts.");
+    let mine = world.run(&["list"]).success().stdout;
+    assert!(mine.contains("(provisioned)"), "{mine}");
+    let other = world
+        .cmd(&["list"])
+        .current_dir(&world.home.path().join("other"))
+        .run()
+        .success()
+        .stdout;
+    assert!(
+        !other.contains("(provisioned)"),
+        "another provider's identities: {other}"
     );
 }
