@@ -268,15 +268,17 @@ mod walk {
     }
 }
 
-/// A short, stable file name for an arbitrary key (FNV-1a, 64 bit): stable across Rust
-/// versions, unlike `DefaultHasher`, so every process of every version agrees on it.
+/// A short, stable file name for an arbitrary key: the first 128 bits of its SHA-256, in hex.
+/// Stable across Rust versions, unlike `DefaultHasher`, so every process of every version agrees
+/// on it; and a profile cannot be written whose key lands on another profile's file (a
+/// non-cryptographic hash such as FNV lets anyone construct a key with a chosen name).
 pub fn file_name_for(key: &str) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in key.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{hash:016x}")
+    use sha2::{Digest, Sha256};
+
+    Sha256::digest(key.as_bytes())[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 #[cfg(test)]
@@ -285,8 +287,8 @@ mod tests {
 
     #[test]
     fn file_names_are_stable_and_distinct() {
-        assert_eq!(file_name_for(""), "cbf29ce484222325");
-        assert_eq!(file_name_for("a"), "af63dc4c8601ec8c");
+        assert_eq!(file_name_for(""), "e3b0c44298fc1c149afbf4c8996fb924");
+        assert_eq!(file_name_for("a"), "ca978112ca1bbdcafac231b39a23dc4d");
         assert_ne!(
             file_name_for("role-credentials:a"),
             file_name_for("role-credentials:b")

@@ -275,6 +275,37 @@ fn the_console_token_reaches_the_browser_in_a_private_file_not_its_argv() {
     );
 }
 
+#[test]
+fn a_console_page_left_half_written_by_a_killed_run_is_deleted_by_the_next() {
+    let world = World::new();
+    world.login();
+    let federation = format!("{}/federation", world.emulator.url());
+    // Without a runtime directory the pages go to the cache, on disk.
+    let dir = world.home.path().join(".cache/atmos-auth/console");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // What a run killed between creating its temp file and renaming it leaves: the token.
+    let left = dir.join(".signin-0123456789abcdef0123456789abcdef.html.0011223344556677.tmp");
+    std::fs::write(
+        &left,
+        "<meta http-equiv=\"refresh\" content=\"0;url=…SigninToken=T\">",
+    )
+    .unwrap();
+    let touched = Command::new("touch")
+        .args(["-d", "2 minutes ago"])
+        .arg(&left)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    world
+        .cmd(&["console", "dev"])
+        .env("ATMOS_CONSOLE_FEDERATION_URL", &federation)
+        .env("BROWSER", "true")
+        .run()
+        .success();
+    assert!(!left.exists(), "the killed run's temp page is still there");
+}
+
 const GOOD_JSON: &str = r#"{"Version":1,"AccessKeyId":"AKIAFAKEEMULATORBOT1","SecretAccessKey":"EMULATORSECRETciBotDemoKey00000000000000"}"#;
 
 /// The `dev` profile with a `credential_process` identity `tool/x` given `spec`.
@@ -438,6 +469,70 @@ fn aws_config_never_copies_keys_that_hold_secrets() {
     }
     assert!(
         config.contains("[profile mine]\nregion = eu-central-1\noutput = json\n"),
+        "{config}"
+    );
+}
+
+/// A profile's name comes from a directory a pull request can add; the header's "Regenerate
+/// with" command is there to be pasted into a shell, so it is quoted like the command lines.
+#[test]
+fn aws_config_header_command_runs_nothing_when_pasted_into_a_shell() {
+    let world = World::new();
+    let profile = "p$(touch pwned);touch pwned2";
+    world.write(&format!("repo/profiles/{profile}/atmos.yaml"), DEV_PROFILE);
+    let config = world
+        .cmd(&["aws-config", "--profile", profile])
+        .run()
+        .success()
+        .stdout;
+    let header = config.lines().next().unwrap();
+    let pasted = header
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command in {header}"));
+    // What a user pasting it gets; `echo` stands in for atmos-auth.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(pasted.replacen("atmos-auth", "echo", 1))
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{pasted}: {out:?}");
+    assert!(
+        !dir.path().join("pwned").exists() && !dir.path().join("pwned2").exists(),
+        "pasting `{pasted}` ran a command"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("aws-config --profile {profile}\n")
+    );
+}
+
+/// botocore reads `~/.aws/config` with Python's configparser, for which `:` separates a key
+/// from its value as `=` does: such a secret is a secret too.
+#[test]
+fn aws_config_never_copies_secret_keys_set_with_a_colon() {
+    let world = World::new();
+    world.write(
+        ".aws/config",
+        "[default]\n\
+         region = eu-central-1\n\
+         aws_secret_access_key: UsersColonSecretKey\n\
+         aws_session_token :\n    UsersColonSessionToken\n\
+         ;AWS_SECURITY_TOKEN:UsersCommentedColonToken\n\
+         output: json\n",
+    );
+    let config = world.run(&["aws-config"]).success().stdout;
+    for secret in [
+        "UsersColonSecretKey",
+        "UsersColonSessionToken",
+        "UsersCommentedColonToken",
+    ] {
+        assert!(!config.contains(secret), "{secret} copied:\n{config}");
+    }
+    assert!(
+        config.contains("[default]\nregion = eu-central-1\noutput: json\n"),
         "{config}"
     );
 }

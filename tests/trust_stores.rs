@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::emulator::Op;
-use crate::harness::{BIN, Outcome, World, test_org};
+use crate::harness::{BIN, DEV_PROFILE, Outcome, World, test_org};
 use crate::tls_server::{TlsServer, fake_jwt, github_token_handler};
 
 /// One key of `/proc/keys` (the keys this user may view).
@@ -449,5 +449,138 @@ fn a_full_kernel_keyring_keeps_role_credentials_off_the_disk() {
     assert!(
         roles.is_empty(),
         "role credentials in the Secret Service: {roles:?}"
+    );
+}
+
+/// Cache files (provisioned identity lists, generated AWS configs, locks) are named by a hash of
+/// what they belong to. These two regions, with one start URL at one endpoint, are an FNV-1a
+/// collision: with the old 64-bit FNV names, the second provider was shown the identities the
+/// first one had listed. Names are now 128 bits of SHA-256.
+#[test]
+fn providers_never_share_a_cache_file() {
+    let world = World::new();
+    let base = |region: &str| {
+        format!(
+            "{}      auto_provision_identities: true\n",
+            world.base_config().replace("us-east-1", region)
+        )
+    };
+    world.write("repo/atmos.yaml", &base("9957fa04f73de6e4"));
+    world.write("other/atmos.yaml", &base("b85b12283388218b"));
+    world.write("other/profiles/dev/atmos.yaml", DEV_PROFILE);
+    world
+        .login()
+        .stderr_has("Found 10 permission sets across your accounts.");
+    let mine = world.run(&["list"]).success().stdout;
+    assert!(mine.contains("(provisioned)"), "{mine}");
+    let other = world
+        .cmd(&["list"])
+        .current_dir(&world.home.path().join("other"))
+        .run()
+        .success()
+        .stdout;
+    assert!(
+        !other.contains("(provisioned)"),
+        "another provider's identities: {other}"
+    );
+}
+
+/// A uid of its own (not in passwd: the kernel keyring needs none), so no other test shares
+/// its persistent keyring or its key quota.
+const LEGACY_UID: u32 = 12345;
+
+/// Empties [`LEGACY_UID`]'s persistent keyring, even when the test fails. Root can reach it
+/// whatever its quota; the user cannot even start a session keyring once it is full.
+struct ClearLegacyUser;
+
+impl Drop for ClearLegacyUser {
+    fn drop(&mut self) {
+        let _ = Command::new("keyctl")
+            .args(["session", "-", "sh", "-c"])
+            .arg(format!(
+                "keyctl clear $(keyctl get_persistent @s {LEGACY_UID})"
+            ))
+            .output();
+    }
+}
+
+/// Fills the quota with the role credentials an earlier version left (keyed without endpoint
+/// binding, no timeout), then logs in, runs the command the refusal gives, and logs in again.
+const LEGACY_SCENARIO: &str = r#"
+ring=$(keyctl get_persistent @s) || exit 1
+i=0
+for size in 1000 50; do
+  while head -c $size /dev/zero | keyctl padd user \
+      "atmos-auth:role-credentials:us-east-1|https://old.awsapps.com/start|22222222222$i|Admin" \
+      $ring >/dev/null 2>&1; do
+    i=$((i + 1))
+  done
+done
+[ $i -gt 5 ] || exit 2
+"$BIN" login >/dev/null 2>"$OUT/refused"
+echo $? >"$OUT/refused-code"
+command=$(sed -n 's/.*free it with `\([^`]*\)`.*/\1/p' "$OUT/refused")
+[ -n "$command" ] || exit 3
+sh -c "$command" >/dev/null || exit 4
+# The kernel reclaims invalidated keys' quota a moment later.
+tries=0
+while grep -q 'https://old.awsapps.com' /proc/keys && [ $tries -lt 200 ]; do
+  sleep 0.05
+  tries=$((tries + 1))
+done
+exec "$BIN" login
+"#;
+
+/// An earlier version left role credentials in the per-user persistent keyring without a
+/// timeout, under keys this version never reads, and every run keeps that keyring alive: once
+/// they fill an ordinary user's quota, nothing can be stored. The refusal must give that user
+/// a command that frees it, not only a sysctl only root can raise.
+#[test]
+fn a_kernel_keyring_filled_by_an_earlier_version_can_be_freed_by_its_user() {
+    let world = World::new();
+    let out = world.home.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    chown_tree(world.home.path(), LEGACY_UID);
+    let _clear = ClearLegacyUser;
+    let template = world.cmd(&["login"]).command;
+    let mut command = Command::new("setpriv");
+    command
+        .args([
+            &format!("--reuid={LEGACY_UID}"),
+            &format!("--regid={LEGACY_UID}"),
+            "--clear-groups",
+            "--",
+            "keyctl",
+            "session",
+            "-",
+            "sh",
+            "-c",
+            LEGACY_SCENARIO,
+        ])
+        .env_clear();
+    for (name, value) in template.get_envs() {
+        if let Some(value) = value {
+            command.env(name, value);
+        }
+    }
+    let output = command
+        .env("ATMOS_KEYRING_TYPE", "keyutils")
+        .env("BIN", BIN)
+        .env("OUT", &out)
+        .current_dir(world.root())
+        .output()
+        .unwrap();
+    let refused = std::fs::read_to_string(out.join("refused")).unwrap_or_default();
+    let code = std::fs::read_to_string(out.join("refused-code")).unwrap_or_default();
+    assert_ne!(code.trim(), "0", "the first login was stored: {refused}");
+    assert!(
+        refused.contains("credential store `keyutils` is full"),
+        "{refused}"
+    );
+    assert!(
+        output.status.success(),
+        "{:?}\nstderr: {}\nfirst login: {refused}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
     );
 }

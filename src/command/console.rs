@@ -29,7 +29,8 @@ const MAX_SESSION: Duration = Duration::from_secs(12 * 60 * 60);
 const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
 /// A page is left this long for the browser to read it before a later run deletes it.
 const PAGE_LIFETIME: Duration = Duration::from_secs(60);
-/// Pages are named `PAGE_PREFIX<random>.html`; only such files are ever deleted.
+/// Pages are named `PAGE_PREFIX<random>.html`; only such files, and the `.PAGE_PREFIX…tmp`
+/// files a run killed while writing one leaves behind (they hold the token too), are deleted.
 const PAGE_PREFIX: &str = "signin-";
 /// Set by the session on Linux: a private per-user tmpfs, emptied at logout.
 const RUNTIME_DIR_ENV: &str = "XDG_RUNTIME_DIR";
@@ -203,11 +204,17 @@ fn page_dir() -> Result<crate::store::PrivateDir, ConsoleError> {
         .map_err(|source| ConsoleError::Page { dir, source })
 }
 
-/// Delete the pages in `dir` older than `PAGE_LIFETIME`; younger ones may not be read yet.
+/// Delete the pages in `dir` older than `PAGE_LIFETIME`, and the temp files of pages whose
+/// writer was killed before renaming them; younger ones may not be read (or written) yet.
 fn remove_old_pages(dir: &Path) {
     let now = SystemTime::now();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let ours = entry.file_name().to_string_lossy().starts_with(PAGE_PREFIX);
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let ours = name.starts_with(PAGE_PREFIX)
+            || name
+                .strip_prefix('.')
+                .is_some_and(|temp| temp.starts_with(PAGE_PREFIX) && temp.ends_with(".tmp"));
         let old = entry
             .metadata()
             .and_then(|m| m.modified())

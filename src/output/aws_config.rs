@@ -70,7 +70,8 @@ pub fn render(
     let root = quote(&source.config_root.to_string_lossy())?;
     let profile = source.profile.map(quote).transpose()?;
     let mut out = String::new();
-    let regenerate = match source.profile {
+    // Quoted like the command lines: the comment is meant to be pasted into a shell.
+    let regenerate = match &profile {
         Some(profile) => format!("atmos-auth aws-config --profile {profile}"),
         None => "atmos-auth aws-config".to_owned(),
     };
@@ -148,8 +149,8 @@ fn quote(word: &str) -> Result<String, Unwritable> {
     Ok(quoted)
 }
 
-/// `text` without lines that set a key of `SECRET_KEYS` (with their continuation lines),
-/// whether active or commented out.
+/// `text` without lines that set a key of `SECRET_KEYS` (with `=` or `:`, and with their
+/// continuation lines), whether active or commented out.
 fn without_secrets(text: &str) -> String {
     let mut out = String::new();
     let mut skipping = false;
@@ -162,7 +163,8 @@ fn without_secrets(text: &str) -> String {
             .trim_start()
             .trim_start_matches(['#', ';'])
             .trim_start();
-        skipping = setting.split_once('=').is_some_and(|(key, _)| {
+        // botocore's configparser ends a key at `:` as at `=`.
+        skipping = setting.split_once(['=', ':']).is_some_and(|(key, _)| {
             SECRET_KEYS.contains(&key.trim().to_ascii_lowercase().as_str())
         });
         if !skipping {

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use super::{
     Damage, EntryKey, Exposure, KEYRING_PASSWORD_ENV, KEYRING_TIMEOUT_ENV, KEYRING_TYPE_ENV,
-    LockError, LockMode, PasswordProblem, StoreKind,
+    LockError, LockMode, Namespace, PasswordProblem, StoreKind,
 };
 
 /// The operation that failed.
@@ -223,8 +223,15 @@ impl StoreError {
                 "the store may be waiting for an unlock prompt nobody can answer: unlock it, raise \
          {KEYRING_TIMEOUT_ENV}{switch}"
             )),
+            // An ordinary user cannot raise the quota, but can drop the role credentials
+            // cached there (fetched again when needed), including those an earlier version
+            // left without a timeout under keys this one never reads.
             Self::QuotaExceeded { .. } => Some(format!(
-                "raise /proc/sys/kernel/keys/maxbytes and maxkeys (the per-user kernel key quota){switch}"
+                "free it with `keyctl get_persistent @s >/dev/null && keyctl purge -p user {}:{}:` \
+                 (role credentials are fetched again when needed), or as root raise \
+                 /proc/sys/kernel/keys/maxbytes and maxkeys (the per-user kernel key quota){switch}",
+                EntryKey::SERVICE,
+                Namespace::RoleCredentials.as_str()
             )),
             Self::Ambiguous { key, .. } => Some(format!(
                 "delete the duplicates, for example `secret-tool clear service {} username {}`",
