@@ -139,28 +139,46 @@ fn credentials_item(name: &str, key: String) -> Item {
     }
 }
 
-/// Every link of `identity`'s chain that no other identity of the profile uses; a shared link
-/// is kept, and the user told which identity still uses it.
+/// The credentials of `identity` and every link before them in its chain that no other identity
+/// of the profile uses; a shared link is kept, and the user told which identity still uses it.
 fn identity_items(config: &Config, identity: &config::Identity) -> Vec<Item> {
     let ambient = Ambient::from_process();
-    let mut users: BTreeMap<String, &str> = BTreeMap::new();
-    for other in config.auth.identities.values() {
-        if other.name != identity.name {
-            for key in Plan::new(config, other, &ambient).keys {
-                users.entry(key).or_insert(&other.name);
-            }
+    // Who else uses each link: the identity the link stands for, else the first that chains
+    // through it.
+    let others: Vec<(&str, Vec<String>)> = config
+        .auth
+        .identities
+        .values()
+        .filter(|other| other.name != identity.name)
+        .map(|other| (other.name.as_str(), Plan::new(config, other, &ambient).keys))
+        .collect();
+    let mut users: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, keys) in &others {
+        if let Some(own) = keys.last() {
+            users.insert(own, name);
+        }
+    }
+    for (name, keys) in &others {
+        for key in keys {
+            users.entry(key).or_insert(name);
         }
     }
     let chain = config.chain(identity);
     let keys = Plan::new(config, identity, &ambient).keys;
     let mut items = Vec::new();
-    for (link, key) in chain.iter().zip(keys) {
-        match users.get(&key) {
+    let own = keys.len() - 1;
+    for (index, (link, key)) in chain.iter().zip(&keys).enumerate() {
+        // The identity's own credentials always go; an identity chaining through it fetches
+        // them again (its own hop stays cached).
+        match users.get(key.as_str()).filter(|_| index != own) {
+            Some(other) if *other == link.name => {
+                eprintln!("Keeping the AWS credentials of `{other}`: it is an identity of its own.")
+            }
             Some(other) => eprintln!(
                 "Keeping the AWS credentials of `{}`: `{other}` uses them too.",
                 link.name
             ),
-            None => items.push(credentials_item(&link.name, key)),
+            None => items.push(credentials_item(&link.name, key.clone())),
         }
     }
     items
@@ -234,7 +252,8 @@ fn end_session(report: &mut Report, sso: &IdentityCenter, store: &CredentialStor
     let token = match session.cached() {
         Ok(Some(token)) => token,
         Ok(None) => return,
-        Err(error) => return report.provider_failed(error),
+        // The listing that follows reports the store, once.
+        Err(error) => return tracing::debug!(%error, "could not read the SSO session"),
     };
     let what = format!(
         "the IAM Identity Center session of {} ({}) at the portal",
