@@ -47,5 +47,7 @@ else
   run "$bin" exec plat-prod/terraform -- sh -c 'echo "a child process holding credentials for account ${AWS_ACCESS_KEY_ID:+(key set)} in $AWS_REGION"'
 fi
 run "$bin" list
+# Tell the portal the session is over, and remove it with every credential fetched through it.
+run "$bin" logout
 echo
-echo "Sandbox finished: login, whoami, env, exec and list all worked against the local emulator."
+echo "Sandbox finished: login, whoami, env, exec, list and logout all worked against the local emulator."
