@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::emulator::{Emulator, Op, RecordedCall};
+use crate::emulator::{Emulator, Fault, Op, RecordedCall};
 use crate::harness::{BIN, DEV_PROFILE, Outcome, World, default_store, test_org};
 use crate::trust_stores::{NobodySession, chown_tree, secret_service_labels_with};
 
@@ -180,6 +180,45 @@ fn logout_of_the_provider_ends_the_portal_session_and_the_next_env_needs_a_login
         .success()
         .stdout_has("nothing to remove");
     assert!(logouts(&world.emulator).is_empty());
+}
+
+/// A portal that cannot be told does not keep anyone logged in: the local session goes all the
+/// same, and the exit code says the server-side session may still be open. A session the portal
+/// has already ended is no failure.
+#[test]
+fn a_portal_that_cannot_be_told_still_logs_out_locally() {
+    let world = World::new();
+    world.login();
+    world.emulator.inject_n(Op::Logout, Fault::Status(500), 10);
+    let out = world.run(&["logout"]).code(1);
+    assert!(
+        out.stdout
+            .starts_with("Removed the SSO session (access and refresh token) of provider `sso`"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.starts_with("error: `Logout` was refused: ")
+            && out.stderr.ends_with(
+                "\nnote: the session is removed here all the same; at the portal it stays open \
+                 until it expires\n"
+            ),
+        "{}",
+        out.stderr
+    );
+    world.run(&["env", "dev"]).code(3);
+
+    world.emulator.clear_faults();
+    world.login();
+    world.emulator.expire_access_tokens();
+    let out = world.run(&["logout"]).success();
+    assert!(
+        out.stdout
+            .starts_with("Removed the SSO session (access and refresh token) of provider `sso`"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stderr, "");
 }
 
 /// The session is bound to the endpoints that issued its token: a logout run against other

@@ -288,7 +288,13 @@ fn end_session(report: &mut Report, sso: &IdentityCenter, store: &CredentialStor
     match told {
         Ok(true) => report.line(format!("Ended {what}.")),
         Ok(false) => tracing::info!("the portal no longer knew the session's access token"),
-        Err(error) => report.provider_failed(error),
+        Err(error) => {
+            report.provider_failed(error);
+            eprintln!(
+                "note: the session is removed here all the same; at the portal it stays open \
+                 until it expires"
+            );
+        }
     }
 }
 
