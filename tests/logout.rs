@@ -182,6 +182,63 @@ fn logout_of_the_provider_ends_the_portal_session_and_the_next_env_needs_a_login
     assert!(logouts(&world.emulator).is_empty());
 }
 
+/// Logging out of the provider removes the credentials of provisioned identities too.
+#[test]
+fn logout_of_the_provider_removes_provisioned_identities_credentials() {
+    let world = World::new();
+    world.write(
+        "repo/atmos.yaml",
+        &format!(
+            "{}      auto_provision_identities: true\n",
+            world.base_config()
+        ),
+    );
+    world.login();
+    world.run(&["env", "core-audit/ReadOnlyAccess"]).success();
+    let out = world.run(&["logout"]).success();
+    let line = format!(
+        "Removed the AWS credentials of `core-audit/ReadOnlyAccess` {}\n",
+        place(default_store())
+    );
+    assert!(out.stdout.contains(&line), "{line:?} in\n{}", out.stdout);
+}
+
+/// Credentials fetched with the session by another profile, whose identities this one does not
+/// name, are recognised by the session their ids are bound to, and removed with it.
+#[test]
+fn logout_of_the_provider_removes_what_other_profiles_obtained_through_it() {
+    let world = World::new();
+    world.write(
+        "repo/profiles/other/atmos.yaml",
+        "auth:\n  identities:\n    staging/plan:\n      kind: aws/permission-set\n      via:\n        provider: sso\n      principal:\n        name: TerraformPlanAccess\n        account:\n          name: plat-staging\n",
+    );
+    let other = |world: &World| {
+        world
+            .cmd(&["env", "staging/plan"])
+            .env("ATMOS_PROFILE", "other")
+            .run()
+            .success();
+    };
+    world.login();
+    other(&world);
+
+    let out = world.run(&["logout"]).success();
+    let line = format!(
+        "Removed AWS role credentials for us-east-1|{}|333333333333|TerraformPlanAccess@",
+        world.start_url
+    );
+    assert!(out.stdout.contains(&line), "{line:?} in\n{}", out.stdout);
+
+    world.login();
+    world.emulator.reset_calls();
+    other(&world);
+    assert_eq!(
+        world.emulator.calls(Op::GetRoleCredentials),
+        1,
+        "the other profile's credentials were gone too"
+    );
+}
+
 /// A portal that cannot be told does not keep anyone logged in: the local session goes all the
 /// same, and the exit code says the server-side session may still be open. A session the portal
 /// has already ended is no failure.
@@ -383,6 +440,13 @@ fn kernel_keys(session: &NobodySession) -> Vec<String> {
 fn other_user_world(uid: u32) -> (World, NobodySession) {
     let world = World::new();
     world.write(
+        "repo/atmos.yaml",
+        &format!(
+            "{}      auto_provision_identities: true\n",
+            world.base_config()
+        ),
+    );
+    world.write(
         "repo/profiles/dev/atmos.yaml",
         &format!("{DEV_PROFILE}{USER}"),
     );
@@ -433,6 +497,7 @@ fn logout_all_removes_everything_in_every_store() {
         "from the `secret-service` store.",
         "from the `file` store.",
         "Removed the generated AWS config from `",
+        "Removed the provisioned-identity list from `",
     ] {
         assert!(out.stdout.contains(line), "{line:?} in\n{}", out.stdout);
     }
@@ -459,8 +524,10 @@ fn logout_all_removes_everything_in_every_store() {
         "only the IAM user keys are left: {labels:?}"
     );
     assert!(labels[0].contains("IAM user access keys"), "{labels:?}");
-    let cache = world.home.path().join(".cache/atmos-auth/aws-config");
-    assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0);
+    for cache in ["aws-config", "provisioned"] {
+        let cache = world.home.path().join(".cache/atmos-auth").join(cache);
+        assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0, "{cache:?}");
+    }
 
     let password = [("ATMOS_KEYRING_PASSWORD", FILE_STORE[1].1)];
     let out = ok(run(&["logout", "--all", "--include-user-keys"], &password));

@@ -345,7 +345,33 @@ impl NobodySession {
             .output()
             .unwrap();
         assert!(activated.status.success(), "{activated:?}");
+        session.wait_until_unlocked();
         session
+    }
+
+    /// gnome-keyring unlocks the login collection a moment after it answers: a first call made
+    /// before that finds it locked. Waits (5 s at most) until it says it is unlocked.
+    fn wait_until_unlocked(&self) {
+        for _ in 0..100 {
+            let locked = self
+                .command("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.secrets",
+                    "/org/freedesktop/secrets/aliases/default",
+                    "org.freedesktop.DBus.Properties.Get",
+                    "string:org.freedesktop.Secret.Collection",
+                    "string:Locked",
+                ])
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&locked.stdout).contains("boolean false") {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the Secret Service of uid {} stayed locked", self.uid);
     }
 
     /// `program` run as this session's user on this bus.
