@@ -475,15 +475,26 @@ fn logout_all_removes_everything_in_every_store() {
     assert_eq!(configured.code, Some(0), "{configured:?}");
     // A second store kind in use at the same time: the encrypted file.
     ok(run(&["login", "--force"], &FILE_STORE));
-    assert!(
-        !kernel_keys(&session).is_empty(),
-        "the test saw keys to remove"
-    );
+    let before = kernel_keys(&session);
+    assert!(!before.is_empty(), "the test saw keys to remove");
 
-    let out = ok(run(
-        &["logout", "--all"],
-        &[("ATMOS_KEYRING_PASSWORD", FILE_STORE[1].1)],
-    ));
+    let password = [("ATMOS_KEYRING_PASSWORD", FILE_STORE[1].1)];
+    let dry = ok(run(&["logout", "--all", "--dry-run"], &password));
+    assert!(
+        dry.stdout
+            .starts_with("Would end the IAM Identity Center session of ")
+            && dry.stdout.contains("Would remove SSO token for ")
+            && dry
+                .stdout
+                .contains("Would remove the generated AWS config from `")
+            && !dry.stdout.contains("Removed"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(kernel_keys(&session), before, "the dry run removed nothing");
+    assert!(logouts(&world.emulator).is_empty());
+
+    let out = ok(run(&["logout", "--all"], &password));
     assert_eq!(
         logouts(&world.emulator).len(),
         1,
@@ -529,7 +540,6 @@ fn logout_all_removes_everything_in_every_store() {
         assert_eq!(std::fs::read_dir(&cache).unwrap().count(), 0, "{cache:?}");
     }
 
-    let password = [("ATMOS_KEYRING_PASSWORD", FILE_STORE[1].1)];
     let out = ok(run(&["logout", "--all", "--include-user-keys"], &password));
     assert!(
         out.stdout.starts_with("Removed IAM user access keys for "),

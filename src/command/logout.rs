@@ -35,9 +35,11 @@ use crate::upstream::UpstreamError;
 /// is kept, beside the device-code one under the plain session id.
 const AUTHORIZATION_CODE_CLIENT_SUFFIX: &str = "#authorization-code";
 
-/// The generated AWS configs and the provisioned-identity lists: cache subdirectories that
-/// `logout --all` empties.
-const CACHE_SUBDIRS: [&str; 2] = ["aws-config", "provisioned"];
+/// The cache subdirectories that `logout --all` empties, each with what its files are.
+const CACHE_SUBDIRS: [(&str, &str); 2] = [
+    ("aws-config", "the generated AWS config"),
+    ("provisioned", "the provisioned-identity list"),
+];
 
 /// What to log out.
 pub enum Target<'a> {
@@ -116,8 +118,8 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
                         .collect()
                 });
             }
-            for subdir in CACHE_SUBDIRS {
-                report.remove_cache(subdir);
+            for (subdir, what) in CACHE_SUBDIRS {
+                report.remove_cache(subdir, what);
             }
         }
     }
@@ -407,8 +409,8 @@ impl Report {
         }
     }
 
-    /// Removes every file of the cache subdirectory `name`, if it exists.
-    fn remove_cache(&mut self, name: &str) {
+    /// Removes every file of the cache subdirectory `name` (each one `what`), if it exists.
+    fn remove_cache(&mut self, name: &str, what: &str) {
         let Ok(root) = crate::paths::cache_dir() else {
             return;
         };
@@ -424,10 +426,6 @@ impl Report {
             Ok(files) => files,
             Err(error) => return self.cache_failed(failed(error)),
         };
-        let what = match name {
-            "aws-config" => "the generated AWS config",
-            _ => "the provisioned-identity list",
-        };
         for file in files {
             let path = file.path().display().to_string();
             if !self.dry_run
@@ -441,7 +439,7 @@ impl Report {
 
     fn cache_failed(&mut self, error: Error) {
         eprint!("{}", error.report(self.verbose));
-        self.code = self.code.max(exit::UPSTREAM);
+        self.code = self.code.max(error.exit_code());
     }
 
     /// Prints what was (or would be) removed, or "nothing to remove", and returns the exit code.

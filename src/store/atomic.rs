@@ -158,7 +158,7 @@ impl PrivateDir {
         Ok(())
     }
 
-    /// The names of the plain files in this directory (not directories, not symlinks), sorted.
+    /// The plain files in this directory (not directories, not symlinks), sorted by name.
     #[cfg(unix)]
     pub fn files(&self) -> io::Result<Vec<DirFile>> {
         use rustix::fs::{Dir, FileType};

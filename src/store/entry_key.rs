@@ -47,7 +47,7 @@ pub enum Namespace {
 }
 
 impl Namespace {
-    /// Every namespace, in the order `logout` reports them.
+    /// Every namespace.
     pub const ALL: [Self; 4] = [
         Self::SsoSession,
         Self::SsoClient,
