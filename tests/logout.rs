@@ -168,6 +168,11 @@ fn logout_of_the_provider_ends_the_portal_session_and_the_next_env_needs_a_login
             .contains(&told[0].presented[0]),
         "an access token the emulator issued"
     );
+    assert_eq!(
+        world.emulator.live_refresh_tokens(),
+        0,
+        "the server-side session ended: no copy of its refresh token works"
+    );
 
     world.emulator.reset_calls();
     world
