@@ -114,8 +114,8 @@ opens the browser when interactive, and waits until the sign-in is approved.")]
     #[command(after_help = "\
 Without arguments, logs out of the profile's Identity Center provider: the portal is told to
 end the session, then the session, its client registrations and every credential obtained
-through it are removed. With an identity, removes the links of its chain that no other identity
-uses. --all empties every store (kernel keyring, Secret Service, the encrypted file when its
+through it are removed. With an identity, removes its credentials and the links of its chain
+before them that no other identity uses. --all empties every store (kernel keyring, Secret Service, the encrypted file when its
 password is available) and the generated AWS config and provisioned-identity caches.
 
 Prints each item removed, or \"nothing to remove\". Exit code 4 when a store could not be
