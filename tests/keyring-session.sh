@@ -67,6 +67,18 @@ start_keyring() {
   # The first call creates the login collection.
   dbus-send --session --print-reply --dest=org.freedesktop.secrets /org/freedesktop/secrets \
     org.freedesktop.Secret.Service.ReadAlias string:default >/dev/null
+  # It unlocks the collection a moment after answering; a first test call before that finds it
+  # locked. Wait (5 s at most) until it says it is unlocked.
+  local locked
+  for _ in $(seq 100); do
+    locked="$(dbus-send --session --print-reply --dest=org.freedesktop.secrets \
+      /org/freedesktop/secrets/aliases/default org.freedesktop.DBus.Properties.Get \
+      string:org.freedesktop.Secret.Collection string:Locked || true)"
+    if [[ "$locked" == *"boolean false"* ]]; then return; fi
+    sleep 0.05
+  done
+  echo "$0: the Secret Service stayed locked" >&2
+  return 1
 }
 
 # The lockable store: its own bus and keyring, unlocked until the test locks it.

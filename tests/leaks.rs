@@ -89,6 +89,10 @@ fn every_command_at_trace(store: &[(&str, &str)]) {
     for format in ["table", "tree", "json", "yaml", "dot", "mermaid"] {
         runs.push((vec!["list", "--format", format], false));
     }
+    // Last: they remove what the runs above used, and `logout` shows the portal the token.
+    runs.push((vec!["logout", "--dry-run"], false));
+    runs.push((vec!["logout", "dev"], false));
+    runs.push((vec!["logout"], false));
     let configure = {
         let mut run = world
             .cmd(&["configure", "ci/bot", "-vvv"])
@@ -120,6 +124,11 @@ fn every_command_at_trace(store: &[(&str, &str)]) {
         }
     }
     assert!(seen.contains("DEBUG"), "logging was on");
+    assert_eq!(
+        world.emulator.calls(crate::emulator::Op::Logout),
+        1,
+        "the portal was shown the token once"
+    );
     let mut paths = Vec::new();
     files(world.home.path(), &mut paths);
     assert!(

@@ -38,6 +38,8 @@ mod leaks;
 mod list_validate;
 /// Device-code login, refresh, client registration reuse.
 mod login;
+/// `logout`: one identity, one provider, everything; dry runs and unreachable stores (issue 12).
+mod logout;
 /// Several accounts at once: credential-process, generated AWS config, console, completion.
 mod multi_account;
 /// Files 0600 and directories 0700 whatever the umask; unsafe cache directories refused.

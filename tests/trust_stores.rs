@@ -56,7 +56,7 @@ fn parse_timeout(column: &str) -> Option<u64> {
 
 /// The label of every atmos-auth item in a Secret Service, found over D-Bus (`SearchItems`,
 /// then each item's `Label`) with the `dbus-send` that `dbus_send` prepares.
-fn secret_service_labels_with(dbus_send: impl Fn() -> Command) -> Vec<String> {
+pub(crate) fn secret_service_labels_with(dbus_send: impl Fn() -> Command) -> Vec<String> {
     let dbus = |args: &[&str]| {
         let output = dbus_send()
             .args([
@@ -251,13 +251,14 @@ fn a_symlinked_cache_dir_is_refused() {
 /// needs, and its kernel key quota is the default 20,000 bytes (root's is far larger).
 const NOBODY: u32 = 65534;
 
-/// `program` run as [`NOBODY`], with only `envs` in its environment.
-fn as_nobody(program: &str, envs: &[(&str, &str)]) -> Command {
+/// `program` run as `uid` (and the group of the same number), with only `envs` in its
+/// environment.
+fn as_user(uid: u32, program: &str, envs: &[(&str, &str)]) -> Command {
     let mut command = Command::new("setpriv");
     command
         .args([
-            &format!("--reuid={NOBODY}"),
-            &format!("--regid={NOBODY}"),
+            &format!("--reuid={uid}"),
+            &format!("--regid={uid}"),
             "--clear-groups",
             "--",
             program,
@@ -268,9 +269,11 @@ fn as_nobody(program: &str, envs: &[(&str, &str)]) -> Command {
     command
 }
 
-/// A D-Bus session bus with an unlocked gnome-keyring, both run as [`NOBODY`]: the Secret
-/// Service of an ordinary user. Both processes are stopped on drop.
-struct NobodySession {
+/// A D-Bus session bus with an unlocked gnome-keyring, both run as an ordinary user (by default
+/// [`NOBODY`]): that user's Secret Service. Both processes are stopped on drop. Its kernel
+/// keyrings (persistent keyring, quota) are that user's own too, apart from every other test's.
+pub(crate) struct NobodySession {
+    uid: u32,
     _dir: tempfile::TempDir,
     address: String,
     bus_pid: i32,
@@ -279,6 +282,11 @@ struct NobodySession {
 
 impl NobodySession {
     fn start() -> Self {
+        Self::start_as(NOBODY)
+    }
+
+    /// The session of `uid`, which must be in /etc/passwd (D-Bus needs it).
+    pub(crate) fn start_as(uid: u32) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let home = dir.path().display().to_string();
         let (data, run) = (format!("{home}/data"), format!("{home}/run"));
@@ -286,14 +294,14 @@ impl NobodySession {
             std::fs::create_dir(made).unwrap();
         }
         for owned in [home.as_str(), &data, &run] {
-            std::os::unix::fs::chown(owned, Some(NOBODY), Some(NOBODY)).unwrap();
+            std::os::unix::fs::chown(owned, Some(uid), Some(uid)).unwrap();
         }
         let envs = [
             ("HOME", home.as_str()),
             ("XDG_DATA_HOME", data.as_str()),
             ("XDG_RUNTIME_DIR", run.as_str()),
         ];
-        let bus = as_nobody("dbus-daemon", &envs)
+        let bus = as_user(uid, "dbus-daemon", &envs)
             .args(["--session", "--fork", "--print-address=1", "--print-pid=1"])
             .output()
             .expect("start dbus-daemon as nobody");
@@ -304,7 +312,7 @@ impl NobodySession {
         };
         let address = address.to_owned();
         let bus_pid = pid.trim().parse().unwrap();
-        let mut keyring = as_nobody("gnome-keyring-daemon", &envs)
+        let mut keyring = as_user(uid, "gnome-keyring-daemon", &envs)
             .env("DBUS_SESSION_BUS_ADDRESS", &address)
             .args(["--foreground", "--unlock", "--components=secrets"])
             .stdin(Stdio::piped())
@@ -316,6 +324,7 @@ impl NobodySession {
         stdin.write_all(b"atmos-auth-test").unwrap();
         drop(stdin);
         let session = Self {
+            uid,
             _dir: dir,
             address,
             bus_pid,
@@ -336,12 +345,42 @@ impl NobodySession {
             .output()
             .unwrap();
         assert!(activated.status.success(), "{activated:?}");
+        session.wait_until_unlocked();
         session
     }
 
-    /// `program` run as [`NOBODY`] on this bus.
-    fn command(&self, program: &str) -> Command {
-        as_nobody(program, &[("DBUS_SESSION_BUS_ADDRESS", &self.address)])
+    /// gnome-keyring unlocks the login collection a moment after it answers: a first call made
+    /// before that finds it locked. Waits (5 s at most) until it says it is unlocked.
+    fn wait_until_unlocked(&self) {
+        for _ in 0..100 {
+            let locked = self
+                .command("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.secrets",
+                    "/org/freedesktop/secrets/aliases/default",
+                    "org.freedesktop.DBus.Properties.Get",
+                    "string:org.freedesktop.Secret.Collection",
+                    "string:Locked",
+                ])
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&locked.stdout).contains("boolean false") {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("the Secret Service of uid {} stayed locked", self.uid);
+    }
+
+    /// `program` run as this session's user on this bus.
+    pub(crate) fn command(&self, program: &str) -> Command {
+        as_user(
+            self.uid,
+            program,
+            &[("DBUS_SESSION_BUS_ADDRESS", &self.address)],
+        )
     }
 }
 
@@ -396,7 +435,7 @@ fn run_with_full_kernel_keyring(world: &World, session: &NobodySession, args: &[
     }
 }
 
-fn chown_tree(path: &Path, uid: u32) {
+pub(crate) fn chown_tree(path: &Path, uid: u32) {
     std::os::unix::fs::lchown(path, Some(uid), Some(uid)).unwrap();
     if path.is_dir() && !path.is_symlink() {
         for entry in std::fs::read_dir(path).unwrap() {

@@ -49,5 +49,7 @@ fi
 # A shell holding an identity: the same environment as `exec`, plus ATMOS_IDENTITY and ATMOS_SHLVL.
 run "$bin" shell plat-dev/terraform -- -c 'echo "inside a shell as $ATMOS_IDENTITY (level $ATMOS_SHLVL), key $AWS_ACCESS_KEY_ID"; exit 3' || echo "the shell's exit status came back: $?"
 run "$bin" list
+# Tell the portal the session is over, and remove it with every credential fetched through it.
+run "$bin" logout
 echo
-echo "Sandbox finished: login, whoami, env, exec, shell and list all worked against the local emulator."
+echo "Sandbox finished: login, whoami, env, exec, shell, list and logout all worked against the local emulator."

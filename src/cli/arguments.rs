@@ -112,6 +112,39 @@ opens the browser when interactive, and waits until the sign-in is approved.")]
         force: bool,
     },
 
+    /// Remove what atmos-auth stored: an identity's credentials, a provider's SSO session, or all.
+    #[command(after_help = "\
+Without arguments, logs out of the profile's Identity Center provider: the portal is told to
+end the session, then the session, its client registrations and every credential obtained
+through it are removed. With an identity, removes its credentials and the links of its chain
+before them that no other identity uses. --all empties every store (kernel keyring, Secret Service, the encrypted file when its
+password is available) and the generated AWS config and provisioned-identity caches.
+
+Prints each item removed, or \"nothing to remove\". Exit code 4 when a store could not be
+reached (after removing what could be).")]
+    Logout {
+        /// Remove this identity's cached credentials only.
+        #[arg(add = ArgValueCandidates::new(identity_candidates))]
+        identity: Option<String>,
+
+        /// Provider to log out of (when the profile has several).
+        #[arg(long, value_name = "NAME", conflicts_with = "identity")]
+        provider: Option<String>,
+
+        /// Remove everything atmos-auth stored for this user, in every store.
+        #[arg(long, conflicts_with_all = ["identity", "provider"])]
+        all: bool,
+
+        /// With --all, also remove IAM user access keys stored by `configure` (they cannot be
+        /// fetched again).
+        #[arg(long, requires = "all")]
+        include_user_keys: bool,
+
+        /// List what would be removed, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+
     /// Print the identity's credentials as environment variable assignments.
     #[command(after_help = "Example:\n  eval \"$(atmos-auth env plat-dev/terraform)\"")]
     Env {

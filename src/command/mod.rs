@@ -9,6 +9,7 @@ mod env;
 mod exec;
 mod list;
 mod login;
+mod logout;
 mod matrix;
 mod profiles;
 mod shell;
@@ -48,6 +49,20 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             browser_policy(no_browser),
             force,
         ),
+        Subcommand::Logout {
+            identity,
+            provider,
+            all,
+            include_user_keys,
+            dry_run,
+        } => {
+            let target = match (identity.as_deref(), all) {
+                (_, true) => logout::Target::All { include_user_keys },
+                (Some(name), false) => logout::Target::Identity(name),
+                (None, false) => logout::Target::Provider(provider.as_deref()),
+            };
+            logout::run(&global, target, dry_run)
+        }
         Subcommand::Env {
             identity,
             format,
@@ -143,13 +158,7 @@ impl Context {
                 .map_err(|_| Error::InvalidStoreKind { value })?,
             _ => config.auth.keyring.unwrap_or(StoreKind::System),
         };
-        let timeout = match std::env::var(store::KEYRING_TIMEOUT_ENV) {
-            Ok(value) if !value.is_empty() => {
-                config::duration::parse(&value, config::duration::STORE_TIMEOUT)
-                    .map_err(|problem| Error::InvalidStoreTimeout { problem })?
-            }
-            _ => Duration::from_secs(store::DEFAULT_TIMEOUT_SECS),
-        };
+        let timeout = store_timeout()?;
         let store = match kind {
             StoreKind::File => {
                 let path = match &config.auth.keyring_path {
@@ -246,6 +255,17 @@ impl Context {
                 }),
             },
         }
+    }
+}
+
+/// How long one store operation may take: ATMOS_KEYRING_TIMEOUT, else the default.
+fn store_timeout() -> Result<Duration, Error> {
+    match std::env::var(store::KEYRING_TIMEOUT_ENV) {
+        Ok(value) if !value.is_empty() => {
+            config::duration::parse(&value, config::duration::STORE_TIMEOUT)
+                .map_err(|problem| Error::InvalidStoreTimeout { problem })
+        }
+        _ => Ok(Duration::from_secs(store::DEFAULT_TIMEOUT_SECS)),
     }
 }
 

@@ -158,6 +158,36 @@ impl PrivateDir {
         Ok(())
     }
 
+    /// The plain files in this directory (not directories, not symlinks), sorted by name.
+    #[cfg(unix)]
+    pub fn files(&self) -> io::Result<Vec<DirFile>> {
+        use rustix::fs::{Dir, FileType};
+
+        let mut names = Vec::new();
+        for entry in Dir::read_from(&*self.fd)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.file_type() == FileType::RegularFile {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names.into_iter().map(|name| self.file(name)).collect())
+    }
+
+    #[cfg(not(unix))]
+    pub fn files(&self) -> io::Result<Vec<DirFile>> {
+        let mut names = Vec::new();
+        for entry in fs::read_dir(&self.path)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                names.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        names.sort();
+        Ok(names.into_iter().map(|name| self.file(name)).collect())
+    }
+
     /// The file `name` in this directory. `name` must be a plain file name.
     pub fn file(&self, name: impl Into<String>) -> DirFile {
         DirFile {
@@ -171,6 +201,20 @@ impl DirFile {
     /// The file's path, for messages and for other programs.
     pub fn path(&self) -> PathBuf {
         self.dir.path.join(&self.name)
+    }
+
+    /// Removes the file from the held directory (a symlink in its place is removed, not
+    /// followed). A file already gone is not an error.
+    pub fn remove(&self) -> io::Result<()> {
+        #[cfg(unix)]
+        let removed = rustix::fs::unlinkat(&*self.dir.fd, &self.name, rustix::fs::AtFlags::empty())
+            .map_err(io::Error::from);
+        #[cfg(not(unix))]
+        let removed = fs::remove_file(self.path());
+        match removed {
+            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
     }
 
     /// The file's bytes. A symlink in its place is not followed: it fails to open.

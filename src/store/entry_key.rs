@@ -47,6 +47,14 @@ pub enum Namespace {
 }
 
 impl Namespace {
+    /// Every namespace.
+    pub const ALL: [Self; 4] = [
+        Self::SsoSession,
+        Self::SsoClient,
+        Self::RoleCredentials,
+        Self::UserKeys,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::SsoSession => "sso-session",
@@ -98,6 +106,22 @@ impl EntryKey {
         format!("{}:{}", self.namespace.as_str(), self.id)
     }
 
+    /// The entry whose keyring user is `user` (`<namespace>:<id>`), as [`EntryKey::user`] writes
+    /// it; `None` for a namespace this version does not know, or no id.
+    pub fn from_user(user: &str) -> Option<Self> {
+        let (namespace, id) = user.split_once(':')?;
+        let namespace = Namespace::ALL
+            .into_iter()
+            .find(|candidate| candidate.as_str() == namespace)?;
+        (!id.is_empty()).then(|| Self::new(namespace, id))
+    }
+
+    /// What the entry holds and for what, for people: `AWS role credentials for
+    /// plat-dev/terraform@…`.
+    pub fn describe(&self) -> String {
+        format!("{} for {}", self.namespace.description(), self.id)
+    }
+
     /// The label a keyring UI shows, for example `atmos-auth: AWS role credentials for
     /// plat-dev/terraform`.
     pub fn label(&self) -> String {
@@ -142,5 +166,16 @@ mod tests {
             bound_id("plat-dev/terraform", &["http://127.0.0.1:4566"])
         );
         assert_ne!(bound_id("x", &["ab", "c"]), bound_id("x", &["a", "bc"]));
+    }
+
+    #[test]
+    fn a_keyring_user_reads_back_as_its_entry() {
+        for namespace in Namespace::ALL {
+            let key = EntryKey::new(namespace, "us-east-1|https://x/start@ab#authorization-code");
+            assert_eq!(EntryKey::from_user(&key.user()), Some(key));
+        }
+        assert_eq!(EntryKey::from_user("sso-session:"), None);
+        assert_eq!(EntryKey::from_user("other:x"), None);
+        assert_eq!(EntryKey::from_user("no colon"), None);
     }
 }

@@ -23,6 +23,8 @@ pub enum StoreOp {
     Load,
     Save,
     Delete,
+    /// Listing the store's own entries (`logout`).
+    List,
 }
 
 impl fmt::Display for StoreOp {
@@ -31,6 +33,7 @@ impl fmt::Display for StoreOp {
             Self::Load => "load",
             Self::Save => "save",
             Self::Delete => "delete",
+            Self::List => "list entries",
         })
     }
 }
@@ -119,6 +122,15 @@ pub enum StoreError {
         source: BackendError,
     },
 
+    /// The store could not list its entries (the kernel keyring or Secret Service refused the
+    /// search).
+    #[error("credential store `{kind}` could not list its entries")]
+    ListFailed {
+        kind: StoreKind,
+        #[source]
+        source: BackendError,
+    },
+
     /// The `file` store was opened without a password: none in the environment and no terminal
     /// to ask on, or `CredentialStore::open` was used instead of `open_file`.
     #[error("credential store `file` needs a password")]
@@ -174,6 +186,7 @@ impl StoreError {
             | Self::NotUtf8 { kind, .. }
             | Self::EmptyValue { kind, .. }
             | Self::WorkerLost { kind, .. }
+            | Self::ListFailed { kind, .. }
             | Self::Backend { kind, .. } => *kind,
             Self::PasswordRequired
             | Self::InvalidPassword { .. }
@@ -214,7 +227,10 @@ impl StoreError {
                 "start a Secret Service (gnome-keyring, KeePassXC or KWallet) in your D-Bus session and \
            unlock it{switch}"
             )),
-            Self::Unavailable { .. } | Self::WorkerLost { .. } | Self::Backend { .. } => None,
+            Self::Unavailable { .. }
+            | Self::WorkerLost { .. }
+            | Self::ListFailed { .. }
+            | Self::Backend { .. } => None,
             Self::Locked { .. } => Some(format!(
                 "unlock your login keyring (log in to the desktop, or on a headless host pipe its password \
          to `gnome-keyring-daemon --unlock`){switch}"

@@ -158,6 +158,16 @@ impl FileStore {
         })
     }
 
+    /// The key of every entry in the file; entries of a namespace this version does not know
+    /// are left out.
+    pub(super) fn entries(&self) -> Result<Vec<EntryKey>, StoreError> {
+        Ok(self
+            .read(StoreOp::List)?
+            .keys()
+            .filter_map(|user| EntryKey::from_user(user))
+            .collect())
+    }
+
     /// All entries, under a shared lock; none if the file does not exist yet.
     fn read(&self, op: StoreOp) -> Result<Entries, StoreError> {
         let dir = parent_dir(&self.path);

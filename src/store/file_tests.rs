@@ -806,3 +806,21 @@ fn child_scenario() {
     }
     println!("child scenario passed: {scenario}");
 }
+
+#[test]
+fn lists_its_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = store_path(&dir);
+    let store = open(&path);
+    assert_eq!(store.entries().unwrap(), Vec::new(), "no file yet");
+    let session = EntryKey::new(Namespace::SsoSession, "us-east-1|https://x/start@ab");
+    store
+        .save(&key("plat-dev/terraform"), &Secret::from(SENTINEL))
+        .unwrap();
+    store.save(&session, &Secret::from(SENTINEL)).unwrap();
+    let mut listed = open(&path).entries().unwrap();
+    listed.sort_by_key(EntryKey::user);
+    assert_eq!(listed, [key("plat-dev/terraform"), session.clone()]);
+    store.delete(&session).unwrap();
+    assert_eq!(store.entries().unwrap(), [key("plat-dev/terraform")]);
+}

@@ -122,7 +122,20 @@ impl KeyringStore {
         })
     }
 
-    /// Runs `task` on the worker and waits at most `self.timeout` for its answer.
+    /// Every atmos-auth entry in this store: the Secret Service items with the service
+    /// `atmos-auth`, or the kernel keys described `atmos-auth:…`. Items of a namespace this
+    /// version does not know are left out.
+    pub(super) fn entries(&self) -> Result<Vec<EntryKey>, StoreError> {
+        let kind = self.kind;
+        let lost = || StoreError::ListFailed {
+            kind,
+            source: BackendError::new("the store's worker thread stopped"),
+        };
+        self.run(StoreOp::List, lost, move |backend| list(kind, backend))
+    }
+
+    /// Runs `task` on the worker for the entry `key` and waits at most `self.timeout` for its
+    /// answer.
     fn call<T: Send + 'static>(
         &self,
         op: StoreOp,
@@ -130,24 +143,35 @@ impl KeyringStore {
         task: impl FnOnce(&Entry) -> Result<T, KeyringError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let kind = self.kind;
-        let (reply, answer) = mpsc::sync_channel(1);
         let job_key = key.clone();
-        let job = Job {
-            deadline: Instant::now() + self.timeout,
-            run: Box::new(move |backend: Opened<'_>| {
-                let result = backend.and_then(|backend| {
-                    let entry = build_entry(kind, backend, &job_key)
-                        .map_err(|error| classify(kind, op, &job_key, error))?;
-                    task(&entry).map_err(|error| classify(kind, op, &job_key, error))
-                });
-                // The caller may have timed out and gone; then nobody wants the answer.
-                let _ = reply.send(result);
-            }),
-        };
         let lost = || StoreError::WorkerLost {
             kind,
             op,
             key: key.clone(),
+        };
+        self.run(op, lost, move |backend| {
+            let entry = build_entry(kind, backend, &job_key)
+                .map_err(|error| classify(kind, op, &job_key, error))?;
+            task(&entry).map_err(|error| classify(kind, op, &job_key, error))
+        })
+    }
+
+    /// Runs `task` on the worker with the opened store and waits at most `self.timeout` for its
+    /// answer; `lost` is the error when the worker is gone.
+    fn run<T: Send + 'static>(
+        &self,
+        op: StoreOp,
+        lost: impl Fn() -> StoreError,
+        task: impl FnOnce(&Arc<Backend>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let kind = self.kind;
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job = Job {
+            deadline: Instant::now() + self.timeout,
+            run: Box::new(move |backend: Opened<'_>| {
+                // The caller may have timed out and gone; then nobody wants the answer.
+                let _ = reply.send(backend.and_then(task));
+            }),
         };
         self.jobs()?.send(job).map_err(|_| lost())?;
         match answer.recv_timeout(self.timeout) {
@@ -160,6 +184,47 @@ impl KeyringStore {
             Err(mpsc::RecvTimeoutError::Disconnected) => Err(lost()),
         }
     }
+}
+
+/// The atmos-auth entries of `backend`; runs on the worker.
+fn list(kind: StoreKind, backend: &Arc<Backend>) -> Result<Vec<EntryKey>, StoreError> {
+    #[cfg(target_os = "linux")]
+    if kind == StoreKind::Keyutils {
+        let prefix = format!("{}:", EntryKey::SERVICE);
+        let descriptions = keyutils::descriptions(&prefix).map_err(|error| match error {
+            linux_keyutils::KeyError::AccessDenied => StoreError::Unavailable {
+                kind,
+                source: BackendError::new(error),
+            },
+            other => StoreError::ListFailed {
+                kind,
+                source: BackendError::new(other),
+            },
+        })?;
+        return Ok(descriptions
+            .iter()
+            .filter_map(|description| EntryKey::from_user(&description[prefix.len()..]))
+            .collect());
+    }
+    let spec = HashMap::from([("service", EntryKey::SERVICE)]);
+    let found = backend.search(&spec).map_err(|error| match error {
+        KeyringError::NoStorageAccess(source) => StoreError::Locked {
+            kind,
+            op: StoreOp::List,
+            source: BackendError::new(source),
+        },
+        // Search errors describe the store and the query, never stored data.
+        other => StoreError::ListFailed {
+            kind,
+            source: BackendError::new(other),
+        },
+    })?;
+    Ok(found
+        .iter()
+        .filter_map(Entry::get_specifiers)
+        .filter(|(service, _)| service == EntryKey::SERVICE)
+        .filter_map(|(_, user)| EntryKey::from_user(&user))
+        .collect())
 }
 
 fn opener(kind: StoreKind) -> Option<Opener> {

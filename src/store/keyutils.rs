@@ -38,7 +38,14 @@
 //! least one (zero would mean "never"). The kernel then treats the key as gone and reclaims it
 //! and its quota, so dead credentials do not pile up in the persistent keyring for three days.
 //! Saving again over an expired key revives it in place and sets a new timeout.
+//!
+//! Listing (for `logout`). The kernel has no search by prefix, so [`descriptions`] walks the
+//! keyrings this thread can reach from its session keyring (the persistent keyring among them,
+//! linked by [`open`]) and keeps the `user` keys whose description starts with the prefix. It
+//! reads each keyring and description with a size query first, so no buffer is ever too small
+//! whatever other programs keep in the same keyrings.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,4 +80,83 @@ pub(super) fn expire_after(description: &str, lifetime: Duration) -> Result<(), 
     KeyRing::from_special_id(KeyRingIdentifier::Session, false)?
         .search(description)?
         .set_timeout(seconds)
+}
+
+/// `keyctl(2)` operations and special ids used by [`descriptions`] (from `<linux/keyctl.h>`).
+const KEYCTL_DESCRIBE: libc::c_long = 6;
+const KEYCTL_READ: libc::c_long = 11;
+const KEY_SPEC_SESSION_KEYRING: i32 = -3;
+/// How deep below the session keyring to look: the persistent keyring is one level down.
+const MAX_KEYRING_DEPTH: usize = 3;
+
+/// The descriptions of the `user` keys starting with `prefix` that this thread reaches from its
+/// session keyring, each once. Keys and keyrings this user may not view are skipped.
+pub(super) fn descriptions(prefix: &str) -> Result<Vec<String>, KeyError> {
+    let mut found = Vec::new();
+    let mut seen = HashSet::new();
+    let mut rings = vec![(KEY_SPEC_SESSION_KEYRING, 0)];
+    while let Some((ring, depth)) = rings.pop() {
+        let links = match keyctl_read(KEYCTL_READ, ring) {
+            Ok(links) => links,
+            // The session keyring must be readable; a nested keyring of someone else's need not.
+            Err(error) if ring == KEY_SPEC_SESSION_KEYRING => return Err(error),
+            Err(_) => continue,
+        };
+        for id in links
+            .chunks_exact(4)
+            .map(|bytes| i32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        {
+            if !seen.insert(id) {
+                continue;
+            }
+            let Ok(raw) = keyctl_read(KEYCTL_DESCRIBE, id) else {
+                continue;
+            };
+            // `type;uid;gid;perm;description`, NUL-terminated; the description may hold `;`.
+            let text = String::from_utf8_lossy(raw.strip_suffix(b"\0").unwrap_or(&raw));
+            let mut fields = text.splitn(5, ';');
+            let kind = fields.next().unwrap_or_default();
+            let description = fields.nth(3).unwrap_or_default();
+            match kind {
+                "keyring" if depth < MAX_KEYRING_DEPTH => rings.push((id, depth + 1)),
+                "user" if description.starts_with(prefix) => found.push(description.to_owned()),
+                _ => {}
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The bytes `keyctl(operation, id, buffer, size)` fills in, asking for the size first and again
+/// if it grew in between.
+fn keyctl_read(operation: libc::c_long, id: i32) -> Result<Vec<u8>, KeyError> {
+    loop {
+        // SAFETY: a null buffer of length zero only asks the kernel for the size.
+        let size = unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                operation,
+                libc::c_long::from(id),
+                std::ptr::null_mut::<u8>(),
+                0usize,
+            )
+        };
+        let size = usize::try_from(size).map_err(|_| KeyError::from_errno())?;
+        let mut buffer = vec![0u8; size];
+        // SAFETY: the kernel writes at most `buffer.len()` bytes into `buffer`.
+        let filled = unsafe {
+            libc::syscall(
+                libc::SYS_keyctl,
+                operation,
+                libc::c_long::from(id),
+                buffer.as_mut_ptr(),
+                buffer.len(),
+            )
+        };
+        let filled = usize::try_from(filled).map_err(|_| KeyError::from_errno())?;
+        if filled <= buffer.len() {
+            buffer.truncate(filled);
+            return Ok(buffer);
+        }
+    }
 }

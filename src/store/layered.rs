@@ -31,7 +31,7 @@
 //! - Everything else (SSO token and refresh token, client registration, IAM user keys) lives in
 //!   the Secret Service only, exactly as the `secret-service` store keeps it.
 //! - A delete of role credentials removes both copies, so a forgotten entry cannot come back
-//!   from the lower layer.
+//!   from the lower layer, and a listing shows the entries of both layers.
 //!
 //! If the kernel keyring is unusable (no persistent keyrings, `EACCES` outside any session), the
 //! first failure stops this handle from reading it again (logged at debug); saves still try it,
@@ -136,6 +136,25 @@ impl LayeredStore {
             }
         }
         self.secret_service.delete(key)
+    }
+
+    /// The entries of both layers, each once. A kernel keyring that cannot be used holds
+    /// nothing this store could have saved, as for `load`; a failure of the Secret Service is
+    /// returned.
+    pub(super) fn entries(&self) -> Result<Vec<EntryKey>, StoreError> {
+        let mut entries = match self.kernel().map(KeyringStore::entries) {
+            Some(Ok(entries)) => entries,
+            Some(Err(error)) if !matches!(error, StoreError::Unavailable { .. }) => {
+                return Err(error);
+            }
+            _ => Vec::new(),
+        };
+        for entry in self.secret_service.entries()? {
+            if !entries.contains(&entry) {
+                entries.push(entry);
+            }
+        }
+        Ok(entries)
     }
 
     /// The kernel layer, unless it has failed for good in this process.

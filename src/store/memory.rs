@@ -12,7 +12,7 @@ use crate::secret::Secret;
 
 static ENTRIES: LazyLock<Mutex<HashMap<EntryKey, Secret<String>>>> = LazyLock::new(Mutex::default);
 
-fn entries() -> MutexGuard<'static, HashMap<EntryKey, Secret<String>>> {
+fn locked() -> MutexGuard<'static, HashMap<EntryKey, Secret<String>>> {
     // A panic while holding the lock cannot leave the map half-updated: every operation is a
     // single insert, remove or clone.
     ENTRIES
@@ -21,13 +21,17 @@ fn entries() -> MutexGuard<'static, HashMap<EntryKey, Secret<String>>> {
 }
 
 pub(super) fn load(key: &EntryKey) -> Option<Secret<String>> {
-    entries().get(key).cloned()
+    locked().get(key).cloned()
 }
 
 pub(super) fn save(key: &EntryKey, value: &Secret<String>) {
-    entries().insert(key.clone(), value.clone());
+    locked().insert(key.clone(), value.clone());
 }
 
 pub(super) fn delete(key: &EntryKey) {
-    entries().remove(key);
+    locked().remove(key);
+}
+
+pub(super) fn entries() -> Vec<EntryKey> {
+    locked().keys().cloned().collect()
 }

@@ -8,6 +8,10 @@
 //! falls back to storing nothing. This module must not interpret the values, decide expiry, or
 //! choose a store on its own: the CLI passes the [`StoreKind`].
 //!
+//! [`CredentialStore::entries`] lists what atmos-auth keeps in a store, so that `logout` can
+//! remove all of it; each backend lists its own (a Secret Service search by the `service`
+//! attribute, the kernel keys by description prefix, the file's entries).
+//!
 //! Opening a keyring store is free: no thread, connection or syscall happens before the first
 //! operation, so a command that never touches the store pays nothing for it.
 //!
@@ -250,6 +254,26 @@ impl CredentialStore {
             Backend::Layered(store) => store.save(key, value, lifetime),
             Backend::File(store) => store.save(key, value),
         }
+    }
+
+    /// The key of every entry atmos-auth keeps in this store (for `logout`): everything under
+    /// the service `atmos-auth`, in every layer, and what this process keeps in memory.
+    pub fn entries(&self) -> Result<Vec<EntryKey>, StoreError> {
+        let mut entries = match &self.backend {
+            Backend::Memory => memory::entries(),
+            Backend::Keyring(store) => store.entries()?,
+            #[cfg(target_os = "linux")]
+            Backend::Layered(store) => store.entries()?,
+            Backend::File(store) => store.entries()?,
+        };
+        if self.role_credentials_in_process {
+            let in_memory: Vec<EntryKey> = memory::entries()
+                .into_iter()
+                .filter(|key| self.in_process(key) && !entries.contains(key))
+                .collect();
+            entries.extend(in_memory);
+        }
+        Ok(entries)
     }
 
     /// Deletes the value under `key`; deleting a missing entry succeeds.

@@ -48,6 +48,33 @@ fn memory_round_trip() {
     round_trip(StoreKind::Memory, "memory-round-trip");
 }
 
+/// What `logout` relies on: a store lists every entry it holds, in every namespace, and no
+/// longer lists one once deleted.
+fn lists_its_entries(kind: StoreKind, test: &str) {
+    let store = CredentialStore::open(kind, TIMEOUT).unwrap();
+    let keys: Vec<EntryKey> = Namespace::ALL
+        .into_iter()
+        .map(|namespace| key(namespace, test))
+        .collect();
+    for key in &keys {
+        store.save(key, &Secret::from(SENTINEL)).unwrap();
+    }
+    let listed = store.entries().unwrap();
+    for key in &keys {
+        assert!(listed.contains(key), "{key} in {listed:?}");
+    }
+    for key in &keys {
+        store.delete(key).unwrap();
+    }
+    let listed = store.entries().unwrap();
+    assert!(keys.iter().all(|key| !listed.contains(key)), "{listed:?}");
+}
+
+#[test]
+fn memory_lists_its_entries() {
+    lists_its_entries(StoreKind::Memory, "memory-lists");
+}
+
 #[test]
 fn empty_values_are_refused() {
     let store = CredentialStore::open(StoreKind::Memory, TIMEOUT).unwrap();
@@ -191,6 +218,18 @@ mod linux {
     fn secret_service_round_trip() {
         session_bus();
         round_trip(StoreKind::SecretService, "secret-service-round-trip");
+    }
+
+    #[test]
+    fn keyring_stores_list_their_entries() {
+        session_bus();
+        for kind in [
+            StoreKind::Keyutils,
+            StoreKind::SecretService,
+            StoreKind::System,
+        ] {
+            lists_its_entries(kind, &format!("{kind}-lists"));
+        }
     }
 
     #[test]

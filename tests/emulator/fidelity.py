@@ -327,15 +327,26 @@ def _():
     expect(calls("ListAccounts") == before + 2, "botocore did not retry exactly once")
 
 
-@check("sso: Logout revokes the access token")
+@check("sso: Logout ends its sign-in session (access and refresh token), not others")
 def _():
-    reg = STATE["reg"]
-    fresh = oidc.create_token(
-        clientId=reg["clientId"], clientSecret=reg["clientSecret"], grantType="refresh_token",
-        refreshToken=STATE["token"]["refreshToken"],
+    # A sign-in of its own, so the session the later checks use stays open.
+    reg = register()
+    device = start(reg)
+    status, _ = browse(device["verificationUriComplete"])
+    expect(status == 200, f"device page answered {status}")
+    time.sleep(device["interval"] + 0.1)
+    token = poll(reg, device)
+    sso.logout(accessToken=token["accessToken"])
+    expect_error("UnauthorizedException", lambda: sso.list_accounts(accessToken=token["accessToken"]), 401)
+    expect_error(
+        "InvalidGrantException",
+        lambda: oidc.create_token(
+            clientId=reg["clientId"], clientSecret=reg["clientSecret"], grantType="refresh_token",
+            refreshToken=token["refreshToken"],
+        ),
+        400,
     )
-    sso.logout(accessToken=fresh["accessToken"])
-    expect_error("UnauthorizedException", lambda: sso.list_accounts(accessToken=fresh["accessToken"]), 401)
+    sso.list_accounts(accessToken=STATE["token"]["accessToken"])
 
 
 # ---------------------------------------------------------------- STS

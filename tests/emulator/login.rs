@@ -32,6 +32,8 @@ pub struct DeviceGrant {
 }
 
 pub struct AccessToken {
+    /// The client the token was issued to: its sign-in session, for `Logout`.
+    pub client_id: String,
     pub expires_at: u64,
     pub revoked: bool,
 }
@@ -103,10 +105,25 @@ impl Logins {
             .is_some_and(|t| !t.revoked && t.expires_at > now)
     }
 
-    pub fn revoke_access_token(&mut self, token: &str) {
-        if let Some(t) = self.access_tokens.get_mut(token) {
-            t.revoked = true;
-        }
+    /// The portal's `Logout`: ends the sign-in session `token` belongs to, so neither its
+    /// access tokens nor its refresh tokens work any more.
+    pub fn end_sign_in(&mut self, token: &str) {
+        let Some(client_id) = self.access_tokens.get(token).map(|t| t.client_id.clone()) else {
+            return;
+        };
+        self.access_tokens
+            .values_mut()
+            .filter(|t| t.client_id == client_id)
+            .for_each(|t| t.revoked = true);
+        self.refresh_tokens
+            .values_mut()
+            .filter(|t| t.client_id == client_id)
+            .for_each(|t| t.revoked = true);
+    }
+
+    /// Refresh tokens that would still be accepted.
+    pub fn live_refresh_tokens(&self) -> usize {
+        self.refresh_tokens.values().filter(|t| !t.revoked).count()
     }
 
     pub fn revoke_refresh_tokens(&mut self) {

@@ -143,6 +143,11 @@ impl Emulator {
         lock(&self.world).logins.revoke_refresh_tokens();
     }
 
+    /// Refresh tokens issued so far that would still be accepted (`Logout` ends them).
+    pub fn live_refresh_tokens(&self) -> usize {
+        lock(&self.world).logins.live_refresh_tokens()
+    }
+
     /// Portal calls with any access token issued so far now fail with UnauthorizedException.
     pub fn expire_access_tokens(&self) {
         lock(&self.world).logins.expire_access_tokens();

@@ -226,6 +226,7 @@ fn issue_tokens(world: &mut World, client_id: &str, refresh_allowed: bool, now: 
     world.logins.access_tokens.insert(
         access_token.clone(),
         AccessToken {
+            client_id: client_id.to_string(),
             expires_at: now + ttl,
             revoked: false,
         },

@@ -104,7 +104,7 @@ pub fn get_role_credentials(world: &mut World, call: &Call) -> Reply {
 pub fn logout(world: &mut World, call: &Call) -> Reply {
     match authorize(world, call) {
         Ok(token) => {
-            world.logins.revoke_access_token(&token);
+            world.logins.end_sign_in(&token);
             Reply::new(200, "application/json", Vec::new())
         }
         Err(reply) => reply,
