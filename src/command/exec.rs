@@ -21,7 +21,7 @@ pub fn run(
     // profile name through the generated config.
     let mut vars = match context.selected(identity)? {
         Some(identity) => {
-            let credentials = context.resolver().resolve(identity, login_policy(login))?;
+            let credentials = context.resolver().resolve(identity, login_policy(login)?)?;
             output::credential_vars(
                 &credentials,
                 region_of(&context.config, identity),
