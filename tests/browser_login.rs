@@ -111,7 +111,9 @@ fn an_answer_with_another_state_is_refused() {
     );
     login_with(&world, &forger, &["login"])
         .code(1)
-        .stderr_has("error: the browser's answer does not belong to this sign-in (its `state` differs)")
+        .stderr_has(
+            "error: the browser's answer does not belong to this sign-in (its `state` differs)",
+        )
         .stderr_has("nothing was stored");
     assert_eq!(
         world.emulator.calls(Op::CreateToken),
@@ -154,7 +156,10 @@ fn ctrl_c_while_waiting_for_the_browser_stores_nothing() {
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("error: sign-in was interrupted"), "{stderr}");
+    assert!(
+        stderr.contains("error: sign-in was interrupted"),
+        "{stderr}"
+    );
     nothing_stored(&world);
 }
 
@@ -197,11 +202,14 @@ fn a_browser_session_refreshes_with_its_own_client() {
     assert_eq!(world.emulator.calls(Op::StartDeviceAuthorization), 1);
 }
 
+/// Arguments, extra environment, and the line that must say why.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn the_device_code_runs_where_no_browser_can_be_opened_and_says_why() {
     let world = World::new();
     let follow = following_browser(&world);
-    let cases: [(&[&str], &[(&str, &str)], &str); 5] = [
+    let cases: [Case; 5] = [
         (
             &["login"],
             &[],

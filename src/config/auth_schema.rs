@@ -378,9 +378,8 @@ impl Validator<'_> {
             "device-code" => return Some(LoginMethod::DeviceCode),
             _ => {}
         }
-        let hint = did_you_mean(&word, LoginMethod::NAMES).unwrap_or_else(|| {
-            format!("use one of {}", quoted_list(LoginMethod::NAMES))
-        });
+        let hint = did_you_mean(&word, LoginMethod::NAMES)
+            .unwrap_or_else(|| format!("use one of {}", quoted_list(LoginMethod::NAMES)));
         self.report(
             &node.location,
             format!("unknown login method `{word}` for `{path}`"),

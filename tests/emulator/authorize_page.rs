@@ -65,7 +65,11 @@ fn authorize(world: &mut World, call: &Call) -> Reply {
         || call.query("code_challenge_method") != Some("S256")
         || challenge.is_empty()
     {
-        return redirect(redirect_uri, &[("error", "invalid_request")], state.as_deref());
+        return redirect(
+            redirect_uri,
+            &[("error", "invalid_request")],
+            state.as_deref(),
+        );
     }
     let request = BrowserRequest {
         client_id: client_id.to_owned(),

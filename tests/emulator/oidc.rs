@@ -187,7 +187,8 @@ pub fn create_token(world: &mut World, call: &Call) -> Reply {
         return error("InvalidClientException", "Invalid client provided");
     };
     let refresh_allowed = client.refresh_allowed;
-    if matches!(grant_type, DEVICE_CODE_GRANT | AUTHORIZATION_CODE_GRANT) && !client.allows(grant_type)
+    if matches!(grant_type, DEVICE_CODE_GRANT | AUTHORIZATION_CODE_GRANT)
+        && !client.allows(grant_type)
     {
         return error(
             "UnauthorizedClientException",
@@ -257,16 +258,28 @@ fn redeem_auth_code(
     body: &Map<String, Value>,
     now: u64,
 ) -> Result<(), Reply> {
-    let invalid = || error("InvalidGrantException", "Invalid authorization code provided");
+    let invalid = || {
+        error(
+            "InvalidGrantException",
+            "Invalid authorization code provided",
+        )
+    };
     // Removed whatever the outcome: a code that failed once cannot be tried again.
     let code = text(body, "code")
         .and_then(|code| world.logins.auth_codes.remove(code))
         .ok_or_else(invalid)?;
     if code.expires_at <= now {
-        return Err(error("ExpiredTokenException", "Authorization code has expired"));
+        return Err(error(
+            "ExpiredTokenException",
+            "Authorization code has expired",
+        ));
     }
-    let verifier_ok = text(body, "codeVerifier")
-        .is_some_and(|verifier| super::authorize_page::s256(verifier) == code.challenge);
+    let verifier = text(body, "codeVerifier");
+    if let Some(verifier) = verifier {
+        world.mint.witness(verifier);
+    }
+    let verifier_ok =
+        verifier.is_some_and(|verifier| super::authorize_page::s256(verifier) == code.challenge);
     let redirect_ok = text(body, "redirectUri") == Some(code.redirect_uri.as_str());
     if code.client_id != client_id || !verifier_ok || !redirect_ok {
         return Err(invalid());
@@ -304,7 +317,9 @@ pub fn redirect_registered(client: &Client, uri: &str) -> bool {
     let without_port = |u: &str| {
         let rest = &u["http://127.0.0.1".len()..];
         match rest.strip_prefix(':') {
-            Some(p) => p.trim_start_matches(|c: char| c.is_ascii_digit()).to_owned(),
+            Some(p) => p
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .to_owned(),
             None => rest.to_owned(),
         }
     };

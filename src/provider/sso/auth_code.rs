@@ -223,16 +223,16 @@ fn wait(
             Ok(None) => continue,
             Err(error) => return Err(ProviderError::Listener(error)),
         };
-        let (path, query) = request
-            .url()
-            .split_once('?')
-            .unwrap_or((request.url(), ""));
+        let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
         if path != CALLBACK_PATH || *request.method() != tiny_http::Method::Get {
             let _ = request.respond(tiny_http::Response::empty(404));
             continue;
         }
         let answer = read_callback(query, state);
-        respond(request, answer.as_ref().is_ok_and(|a| matches!(a, Answer::Code(_))));
+        respond(
+            request,
+            answer.as_ref().is_ok_and(|a| matches!(a, Answer::Code(_))),
+        );
         return answer;
     }
 }
@@ -357,7 +357,10 @@ mod tests {
              &code_challenge_method=S256&scopes=sso%3Aaccount%3Aaccess&code_challenge=challenge"
         );
         let local = authorize_url("http://127.0.0.1:4566", "c", "r", "s", "x").unwrap();
-        assert!(local.starts_with("http://127.0.0.1:4566/authorize?"), "{local}");
+        assert!(
+            local.starts_with("http://127.0.0.1:4566/authorize?"),
+            "{local}"
+        );
     }
 
     #[test]
@@ -383,7 +386,12 @@ mod tests {
             code(read_callback("error=access_denied&state=s1", "s1")),
             "refused:access_denied"
         );
-        for query in ["code=c&state=s2", "code=c", "error=access_denied&state=", ""] {
+        for query in [
+            "code=c&state=s2",
+            "code=c",
+            "error=access_denied&state=",
+            "",
+        ] {
             assert!(
                 matches!(
                     read_callback(query, "s1"),

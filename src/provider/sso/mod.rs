@@ -13,8 +13,6 @@ mod registration;
 mod session;
 mod token;
 
-pub use flow::{
-    BrowserSupport, DEFAULT_BROWSER_TIMEOUT_SECS, LOGIN_TIMEOUT_ENV, LoginRequest,
-};
+pub use flow::{BrowserSupport, DEFAULT_BROWSER_TIMEOUT_SECS, LOGIN_TIMEOUT_ENV, LoginRequest};
 pub use portal::{PagingFault, Portal, UNAUTHORIZED};
 pub use session::{LoginPolicy, SsoSession, endpoints_of, session_id};
