@@ -178,25 +178,28 @@ pub async fn authorize(
         let state = state.clone();
         tokio::task::spawn_blocking(move || wait(server, &state, timeout, &cancelled))
     };
-    let mut waiting = std::pin::pin!(waiting);
-    let answer = tokio::select! {
-        joined = &mut waiting => joined,
+    let login = async {
+        let answer = waiting
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        let code = match answer {
+            Answer::Code(code) => code,
+            Answer::Refused(error) if error == "access_denied" => {
+                return Err(ProviderError::AccessDenied);
+            }
+            Answer::Refused(error) => return Err(ProviderError::AuthorizationFailed(error)),
+        };
+        exchange(oidc, client, &code, &pkce.verifier, &redirect_uri).await
+    };
+    tokio::select! {
+        result = login => result,
         _ = tokio::signal::ctrl_c() => {
+            // The waiting thread sees this within one slice and closes the listener; nothing
+            // has been stored.
             cancelled.store(true, Ordering::SeqCst);
-            // The listener closes within one wait slice; nothing is stored.
-            let _ = waiting.await;
-            return Err(ProviderError::Interrupted);
+            Err(ProviderError::Interrupted)
         }
-    };
-    let answer = answer.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
-    let code = match answer {
-        Answer::Code(code) => code,
-        Answer::Refused(error) if error == "access_denied" => {
-            return Err(ProviderError::AccessDenied);
-        }
-        Answer::Refused(error) => return Err(ProviderError::AuthorizationFailed(error)),
-    };
-    exchange(oidc, client, &code, &pkce.verifier, &redirect_uri).await
+    }
 }
 
 /// Serve the listener until one answer arrives on the callback path, the time is up or the
@@ -332,7 +335,7 @@ mod tests {
         // RFC 7636 Appendix B.
         assert_eq!(
             challenge_of("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFvEMTJ3ZbAhe2g7DOSyBxEgBDzhQ6Bw"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         let pkce = Pkce::new();
         assert_eq!(pkce.verifier.expose().len(), 64);
