@@ -274,7 +274,7 @@ impl<'a> SsoSession<'a> {
     }
 
     /// The login `request` calls for with this provider; the caller holds the session's lock.
-    /// Choosing the device code is said in one line, with the reason.
+    /// Choosing the device code is said in one line, with the reason, when its prompt shows.
     async fn interactive_login(
         &self,
         clients: &Clients,
@@ -284,8 +284,8 @@ impl<'a> SsoSession<'a> {
         match request.flow(self.provider) {
             Flow::AuthorizationCode { timeout } => self.browser_login(clients, timeout, now).await,
             Flow::DeviceCode { why, browser } => {
-                eprintln!("Signing in with a device code: {why}.");
-                self.device_login(clients, browser, now).await
+                self.device_login(clients, browser, &why.to_string(), now)
+                    .await
             }
         }
     }
@@ -325,19 +325,20 @@ impl<'a> SsoSession<'a> {
         &self,
         clients: &Clients,
         browser: BrowserPolicy,
+        why: &str,
         now: SystemTime,
     ) -> Result<SsoToken, ProviderError> {
         let kind = GrantKind::DeviceCode;
         let oidc = clients.sso_oidc(&self.endpoints);
         let client = self.registration(&oidc, kind, now).await?;
         let start_url = &self.provider.start_url;
-        let grant = match device::authorize(&oidc, &client, start_url, browser).await {
+        let grant = match device::authorize(&oidc, &client, start_url, browser, why).await {
             Err(ProviderError::Upstream(error))
                 if error.code() == Some("InvalidClientException") =>
             {
                 tracing::info!("the registered client was rejected; registering again");
                 let client = self.register(&oidc, kind, now).await?;
-                device::authorize(&oidc, &client, start_url, browser).await?
+                device::authorize(&oidc, &client, start_url, browser, why).await?
             }
             other => other?,
         };
