@@ -266,6 +266,9 @@ fn the_provider_setting_login_device_code_wins_over_a_browser() {
 
 /// Headless Chromium as `BROWSER`: it loads the emulator's authorize page, follows the redirect
 /// to atmos-auth's listener and renders the page it answers with. Its DOM is written to `dom`.
+/// It is kept off the test session's D-Bus and Secret Service (no bus address, the `basic`
+/// password store): the keyring there belongs to the tests, and a browser talking to it made
+/// the daemon restart locked under other tests.
 fn chromium(world: &World) -> (String, PathBuf) {
     let dom = world.home.path().join("chromium.dom");
     let profile = world.home.path().join("chromium-profile");
@@ -273,8 +276,9 @@ fn chromium(world: &World) -> (String, PathBuf) {
         world,
         "chromium-headless",
         &format!(
-            "exec chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-             --disable-background-networking --disable-component-update --disable-sync \
+            "exec env -u DBUS_SESSION_BUS_ADDRESS chromium --headless --no-sandbox --disable-gpu \
+             --disable-quic --no-first-run --disable-background-networking \
+             --disable-component-update --disable-sync --password-store=basic \
              --user-data-dir='{}' --dump-dom \"$1\" > '{}' 2>/dev/null",
             profile.display(),
             dom.display()

@@ -46,7 +46,7 @@ if command -v chromium >/dev/null; then
 #!/bin/sh
 exec chromium --headless $no_sandbox --disable-gpu --disable-quic --no-first-run \\
   --disable-background-networking --disable-component-update --disable-sync \\
-  --user-data-dir="$work/chromium-profile" --dump-dom "\$1" >/dev/null 2>&1
+  --password-store=basic --user-data-dir="$work/chromium-profile" --dump-dom "\$1" >/dev/null 2>&1
 EOF
 elif command -v curl >/dev/null; then
   browser="$work/curl-browser"
