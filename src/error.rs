@@ -74,6 +74,11 @@ pub enum Error {
         problem: crate::config::duration::DurationError,
     },
 
+    #[error("invalid ATMOS_LOGIN_TIMEOUT: {problem}")]
+    InvalidLoginTimeout {
+        problem: crate::config::duration::DurationError,
+    },
+
     #[error("`--format github` needs the GITHUB_ENV file that GitHub Actions provides")]
     NotInGithubActions,
 
@@ -107,6 +112,11 @@ impl Error {
                 | ProviderError::UserKeysMissing { .. }
                 | ProviderError::MfaCodeRequired { .. } => exit::LOGIN_REQUIRED,
                 ProviderError::Interrupted => exit::INTERRUPTED,
+                ProviderError::BrowserTimedOut(_)
+                | ProviderError::StateMismatch
+                | ProviderError::AuthorizationFailed(_)
+                | ProviderError::CodeRejected
+                | ProviderError::Listener(_) => exit::UPSTREAM,
                 ProviderError::Store(_) | ProviderError::Lock(_) => exit::STORE,
                 ProviderError::AccountNotFound { .. }
                 | ProviderError::AmbiguousAccount { .. }
@@ -144,6 +154,7 @@ impl Error {
             | Self::AmbiguousProvider { .. }
             | Self::InvalidStoreKind { .. }
             | Self::InvalidStoreTimeout { .. }
+            | Self::InvalidLoginTimeout { .. }
             | Self::NotInGithubActions => exit::USAGE,
         }
     }
@@ -161,6 +172,15 @@ impl Error {
             Self::Provider(ProviderError::LoginRequired { .. }) => "run `atmos-auth login`, or pass `--login`".into(),
             Self::Provider(ProviderError::DeviceCodeExpired | ProviderError::AccessDenied) => {
                 "run `atmos-auth login` again and approve the code in the browser".into()
+            }
+            Self::Provider(
+                ProviderError::BrowserTimedOut(_)
+                | ProviderError::AuthorizationFailed(_)
+                | ProviderError::CodeRejected
+                | ProviderError::Listener(_),
+            ) => "run `atmos-auth login` again, or `atmos-auth login --use-device-code` to sign in with a code instead".into(),
+            Self::Provider(ProviderError::StateMismatch) => {
+                "run `atmos-auth login` again; nothing was stored. If this repeats, another program is answering on 127.0.0.1".into()
             }
             Self::Provider(ProviderError::UserKeysMissing { identity }) => {
                 format!("run `atmos-auth configure {identity}` to store the user's access keys")
@@ -209,6 +229,7 @@ impl Error {
             Self::AmbiguousProvider { .. } => "pass `--provider NAME` or an identity".into(),
             Self::InvalidStoreKind { .. } => "use one of: system, secret-service, keyutils, file, memory".into(),
             Self::InvalidStoreTimeout { .. } => "give a duration such as `5s` or `500ms`".into(),
+            Self::InvalidLoginTimeout { .. } => "give a duration such as `90s` or `10m`".into(),
             Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),
             Self::Matrix(error) => return error.hint(),
             Self::Console(ConsoleError::Endpoint(error)) => error.hint(),

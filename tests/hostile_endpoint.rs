@@ -288,7 +288,7 @@ fn opened_urls(opened: &Path) -> String {
 fn a_loopback_verification_uri_opens_in_the_browser() {
     let world = World::new();
     let opened = world.home.path().join("opened");
-    run_at_a_terminal(world.cmd(&["login"]), &opened).success();
+    run_at_a_terminal(world.cmd(&["login", "--use-device-code"]), &opened).success();
     let urls = opened_urls(&opened);
     assert!(
         urls.starts_with(&format!("{}/device?user_code=", world.emulator.url())),
@@ -307,7 +307,7 @@ fn a_plain_http_verification_uri_is_printed_with_a_warning_and_not_opened() {
         },
     );
     let opened = world.home.path().join("opened");
-    run_at_a_terminal(world.cmd(&["login"]), &opened)
+    run_at_a_terminal(world.cmd(&["login", "--use-device-code"]), &opened)
         .success()
         .stderr_has("    http://phish.invalid/device\n")
         .stderr_has("warning: not opening the sign-in URL in a browser: it is plain http to `phish.invalid`, which is not a loopback address");

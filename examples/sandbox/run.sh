@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole atmos-auth flow offline: a local AWS emulator stands in for IAM Identity Center and
-# STS, approves the sign-in code itself, and the real binary logs in, exports credentials and
-# runs a command and a shell with them. No AWS account needed.
+# STS, approves the sign-in itself, and the real binary logs in through a browser (headless
+# Chromium when installed), exports credentials and runs a command and a shell with them. No AWS
+# account needed.
 #
 #   examples/sandbox/run.sh
 set -euo pipefail
@@ -33,7 +34,31 @@ export ATMOS_PROFILE=demo
 
 run() { printf '\n$ %s\n' "$*"; "$@"; }
 
-run "$bin" login --no-browser
+# The browser login (authorization code with PKCE): headless Chromium plays the browser when it
+# is installed, else curl; the emulator's authorize page approves at once (--auto-approve), and
+# the redirect comes back to atmos-auth's listener on 127.0.0.1. Without either, the device code.
+browser=""
+if command -v chromium >/dev/null; then
+  browser="$work/chromium-headless"
+  no_sandbox=""
+  [ "$(id -u)" -eq 0 ] && no_sandbox="--no-sandbox" # Chromium refuses to run as root otherwise
+  cat >"$browser" <<EOF
+#!/bin/sh
+exec chromium --headless $no_sandbox --disable-gpu --disable-quic --no-first-run \\
+  --disable-background-networking --disable-component-update --disable-sync \\
+  --password-store=basic --user-data-dir="$work/chromium-profile" --dump-dom "\$1" >/dev/null 2>&1
+EOF
+elif command -v curl >/dev/null; then
+  browser="$work/curl-browser"
+  printf '#!/bin/sh\nexec curl -sS -L -o /dev/null "$1"\n' >"$browser"
+fi
+if [ -n "$browser" ]; then
+  chmod +x "$browser"
+  export BROWSER="$browser"
+  run "$bin" login
+else
+  run "$bin" login --use-device-code --no-browser
+fi
 run "$bin" whoami plat-dev/terraform
 printf '\n$ eval "$(atmos-auth env plat-dev/terraform)"\n'
 eval "$("$bin" env plat-dev/terraform)"

@@ -90,10 +90,13 @@ impl Global {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Subcommand {
-    /// Sign in to IAM Identity Center with the device-code flow and cache the session.
+    /// Sign in to IAM Identity Center in the browser (or with a device code) and cache the session.
     #[command(after_help = "\
-Refreshes an expiring session silently when it can; otherwise prints a URL and a code,
-opens the browser when interactive, and waits until the sign-in is approved.")]
+Refreshes an expiring session silently when it can. Otherwise opens the browser on the AWS
+sign-in page (authorization code with PKCE; the answer comes back to a listener on 127.0.0.1),
+or, where no browser can be opened (no DISPLAY or WAYLAND_DISPLAY and no BROWSER, CI, a
+script), prints a URL and a device code and waits until the sign-in is approved.
+ATMOS_LOGIN_TIMEOUT sets how long the browser login waits (default 10m).")]
     Login {
         /// Log in the provider this identity comes through, then fetch its credentials.
         #[arg(add = ArgValueCandidates::new(identity_candidates))]
@@ -103,9 +106,14 @@ opens the browser when interactive, and waits until the sign-in is approved.")]
         #[arg(long, value_name = "NAME", conflicts_with = "identity")]
         provider: Option<String>,
 
-        /// Print the URL and code but never open a browser.
+        /// Sign in with a device code: print the URL and code, and never open a browser.
         #[arg(long)]
         no_browser: bool,
+
+        /// Sign in with a device code instead of the browser login (the browser may still be
+        /// opened on the code's page).
+        #[arg(long)]
+        use_device_code: bool,
 
         /// Sign in again even when the cached session is still valid.
         #[arg(long)]

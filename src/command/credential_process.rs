@@ -4,20 +4,15 @@
 
 use std::io::IsTerminal;
 
-use super::{Context, browser_policy, print};
+use super::{Context, login_policy, print};
 use crate::error::{Error, exit};
 use crate::output::credential_process;
-use crate::provider::sso::LoginPolicy;
 
 pub fn run(context: &Context, identity: Option<&str>) -> Result<i32, Error> {
     let identity = context.identity(identity)?;
     // An SDK runs us with its own stdin: a browser login only makes sense when a person is at
     // that terminal.
-    let policy = if std::io::stdin().is_terminal() {
-        LoginPolicy::Interactive(browser_policy(false))
-    } else {
-        LoginPolicy::Never
-    };
+    let policy = login_policy(std::io::stdin().is_terminal())?;
     let credentials = context.resolver().resolve(identity, policy)?;
     let text = credential_process::render(&credentials);
     print(text.as_bytes())?;

@@ -25,7 +25,7 @@ pub fn run(
         ),
         _ => None,
     };
-    let credentials = context.resolver().resolve(identity, login_policy(login))?;
+    let credentials = context.resolver().resolve(identity, login_policy(login)?)?;
     let vars = output::credential_vars(
         &credentials,
         region_of(&context.config, identity),

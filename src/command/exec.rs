@@ -33,7 +33,7 @@ pub fn child_env<'c>(
     let holding = match context.selected(identity)? {
         Some(identity) => Some((
             identity,
-            context.resolver().resolve(identity, login_policy(login))?,
+            context.resolver().resolve(identity, login_policy(login)?)?,
         )),
         None => None,
     };

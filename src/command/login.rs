@@ -1,5 +1,5 @@
 //! `atmos-auth login`: make sure the provider has a valid SSO session — silently refreshed when
-//! possible, otherwise through the device-code login — and, given an identity, fetch its
+//! possible, otherwise through the browser login or the device code — and, given an identity, fetch its
 //! credentials so the next command is instant. With `auto_provision_identities`, also list the
 //! permission sets the user holds.
 
@@ -10,14 +10,14 @@ use crate::config::ProviderKind;
 use crate::error::{Error, exit};
 use crate::identity::provision;
 use crate::provider::ProviderError;
-use crate::provider::sso::{BrowserPolicy, LoginPolicy, Portal, SsoSession};
+use crate::provider::sso::{LoginPolicy, LoginRequest, Portal, SsoSession};
 use crate::sdk::{self, Clients};
 
 pub fn run(
     context: &Context,
     identity: Option<&str>,
     provider: Option<&str>,
-    browser: BrowserPolicy,
+    request: LoginRequest,
     force: bool,
 ) -> Result<i32, Error> {
     let identity = identity
@@ -51,10 +51,10 @@ pub fn run(
             let clients = Clients::new(&sso.region)?;
             let token =
                 if force {
-                    session.login(&clients, browser, now).await?
+                    session.login(&clients, request, now).await?
                 } else {
                     session
-                        .access_token(&clients, LoginPolicy::Interactive(browser), now)
+                        .access_token(&clients, LoginPolicy::Interactive(request), now)
                         .await?;
                     session.cached()?.ok_or_else(|| ProviderError::LoginRequired {
                     start_url: sso.start_url.clone(),

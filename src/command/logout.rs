@@ -26,14 +26,10 @@ use crate::config::{self, Config, IdentityCenter, Provider, ProviderKind};
 use crate::error::{Error, exit};
 use crate::identity::{Ambient, Plan};
 use crate::provider::ProviderError;
-use crate::provider::sso::{self, SsoSession, UNAUTHORIZED};
+use crate::provider::sso::{self, GrantKind, SsoSession, UNAUTHORIZED};
 use crate::sdk::{self, Clients};
 use crate::store::{self, CredentialStore, EntryKey, Namespace, StoreError, StoreKind, bound_id};
 use crate::upstream::UpstreamError;
-
-/// The suffix of the session id under which the authorization-code (PKCE) client registration
-/// is kept, beside the device-code one under the plain session id.
-const AUTHORIZATION_CODE_CLIENT_SUFFIX: &str = "#authorization-code";
 
 /// The cache subdirectories that `logout --all` empties, each with what its files are.
 const CACHE_SUBDIRS: [(&str, &str); 2] = [
@@ -197,14 +193,11 @@ fn provider_items(config: &Config, provider: &Provider, sso: &IdentityCenter) ->
             what: format!("the SSO session (access and refresh token) of provider `{name}`"),
         },
         Item {
-            key: EntryKey::new(Namespace::SsoClient, session.clone()),
+            key: sso::client_key(&session, GrantKind::DeviceCode),
             what: format!("the device-code client registration of provider `{name}`"),
         },
         Item {
-            key: EntryKey::new(
-                Namespace::SsoClient,
-                format!("{session}{AUTHORIZATION_CODE_CLIENT_SUFFIX}"),
-            ),
+            key: sso::client_key(&session, GrantKind::AuthorizationCode),
             what: format!("the authorization-code client registration of provider `{name}`"),
         },
     ];

@@ -28,11 +28,18 @@ use crate::config::{self, Config, Identity, Provider};
 use crate::error::Error;
 use crate::identity::Resolver;
 use crate::provider::github_oidc::GithubEnv;
-use crate::provider::sso::{BrowserPolicy, LoginPolicy};
+use crate::provider::sso::{
+    BrowserSupport, DEFAULT_BROWSER_TIMEOUT_SECS, LOGIN_TIMEOUT_ENV, LoginPolicy, LoginRequest,
+};
 use crate::store::{self, CredentialStore, StoreKind};
 
-/// Set by CI systems; a browser is never opened there.
+/// Set by CI systems; a browser is never opened there unless BROWSER names one.
 const CI_ENV: &str = "CI";
+/// Names the browser to open (a command, `%s` for the URL), as `webbrowser` and most Unix
+/// programs read it.
+const BROWSER_ENV: &str = "BROWSER";
+/// A graphical session on Linux and the BSDs.
+const DISPLAY_ENVS: [&str; 2] = ["DISPLAY", "WAYLAND_DISPLAY"];
 
 pub fn run(arguments: Arguments) -> Result<i32, Error> {
     let global = arguments.global;
@@ -41,12 +48,13 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             identity,
             provider,
             no_browser,
+            use_device_code,
             force,
         } => login::run(
             &Context::load(&global)?,
             identity.as_deref(),
             provider.as_deref(),
-            browser_policy(no_browser),
+            login_request(use_device_code, no_browser)?,
             force,
         ),
         Subcommand::Logout {
@@ -315,24 +323,50 @@ fn expand_path(root: &Path, path: &Path) -> PathBuf {
     root.join(path)
 }
 
-/// A browser opens only for a person at a terminal: not with `--no-browser`, not in CI, not
-/// when stdin is a pipe (SSH scripts, containers).
-fn browser_policy(no_browser: bool) -> BrowserPolicy {
-    let interactive = std::io::stdin().is_terminal() && std::env::var_os(CI_ENV).is_none();
-    if no_browser || !interactive {
-        BrowserPolicy::Never
+/// What this machine offers for opening a browser. A browser the user names (`BROWSER`) counts
+/// wherever atmos-auth runs; otherwise one opens only for a person at a terminal (not in CI, not
+/// when stdin is a pipe) with a graphical session (Linux and the BSDs need DISPLAY or
+/// WAYLAND_DISPLAY; an SSH session or a container has neither).
+fn browser_support() -> BrowserSupport {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    let needs_display = cfg!(all(unix, not(target_os = "macos")));
+    if set(BROWSER_ENV) {
+        BrowserSupport::Named
+    } else if set(CI_ENV) {
+        BrowserSupport::Ci
+    } else if needs_display && !DISPLAY_ENVS.iter().any(|name| set(name)) {
+        BrowserSupport::NoDisplay
+    } else if !std::io::stdin().is_terminal() {
+        BrowserSupport::NotATerminal
     } else {
-        BrowserPolicy::Open
+        BrowserSupport::Desktop
     }
 }
 
-/// `--login` lets a credential command start the device-code login.
-fn login_policy(login: bool) -> LoginPolicy {
-    if login {
-        LoginPolicy::Interactive(browser_policy(false))
+/// An interactive login as the command line and the environment ask for it.
+fn login_request(use_device_code: bool, no_browser: bool) -> Result<LoginRequest, Error> {
+    let browser_timeout = match std::env::var(LOGIN_TIMEOUT_ENV) {
+        Ok(value) if !value.is_empty() => {
+            config::duration::parse(&value, config::duration::BROWSER_LOGIN)
+                .map_err(|problem| Error::InvalidLoginTimeout { problem })?
+        }
+        _ => Duration::from_secs(DEFAULT_BROWSER_TIMEOUT_SECS),
+    };
+    Ok(LoginRequest {
+        use_device_code,
+        no_browser,
+        browser: browser_support(),
+        browser_timeout,
+    })
+}
+
+/// `--login` lets a credential command start an interactive login.
+fn login_policy(login: bool) -> Result<LoginPolicy, Error> {
+    Ok(if login {
+        LoginPolicy::Interactive(login_request(false, false)?)
     } else {
         LoginPolicy::Never
-    }
+    })
 }
 
 /// The region an identity's credentials are used in.

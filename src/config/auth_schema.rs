@@ -14,7 +14,10 @@ use super::duration;
 use super::identity_schema::{Collected, Referents};
 use super::node::{Entry, Node, ScalarKind, Value};
 use super::validator::{Fields, Validator, did_you_mean, quoted_list};
-use super::{AccountId, AuthConfig, GithubOidc, IdentityCenter, Location, Provider, ProviderKind};
+use super::{
+    AccountId, AuthConfig, GithubOidc, IdentityCenter, Location, LoginMethod, Provider,
+    ProviderKind,
+};
 use crate::store::StoreKind;
 
 /// YAML key names, kept in one place.
@@ -25,11 +28,12 @@ mod key {
 }
 
 const AUTH_FIELDS: [&str; 4] = ["keyring", "refresh_margin", "providers", "identities"];
-const IDENTITY_CENTER_FIELDS: [&str; 6] = [
+const IDENTITY_CENTER_FIELDS: [&str; 7] = [
     "kind",
     "region",
     "start_url",
     "auto_provision_identities",
+    "login",
     "session",
     "spec",
 ];
@@ -317,6 +321,10 @@ impl Validator<'_> {
             Some(node) => self.bool(node, &fields.path_of("auto_provision_identities")),
             None => Some(false),
         };
+        let login = match fields.get("login") {
+            Some(node) => self.login_method(node, &fields.path_of("login")),
+            None => Some(LoginMethod::default()),
+        };
         let mut session_duration = Ok(None);
         if let Some(node) = fields.get("session") {
             let session = self.fields(
@@ -358,7 +366,26 @@ impl Validator<'_> {
             session_duration: session_duration.ok()?,
             endpoint_url: endpoint_url.ok()?,
             auto_provision_identities: auto_provision_identities?,
+            login: login?,
         })
+    }
+
+    /// `login: browser | device-code`.
+    fn login_method(&mut self, node: &Node, path: &str) -> Option<LoginMethod> {
+        let word = self.string(node, path)?;
+        match word.as_str() {
+            "browser" => return Some(LoginMethod::Browser),
+            "device-code" => return Some(LoginMethod::DeviceCode),
+            _ => {}
+        }
+        let hint = did_you_mean(&word, LoginMethod::NAMES)
+            .unwrap_or_else(|| format!("use one of {}", quoted_list(LoginMethod::NAMES)));
+        self.report(
+            &node.location,
+            format!("unknown login method `{word}` for `{path}`"),
+            Some(hint),
+        );
+        None
     }
 
     fn github_oidc(&mut self, entry: &Entry, path: &str) -> Option<GithubOidc> {

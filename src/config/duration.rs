@@ -37,6 +37,8 @@ pub const USER_SESSION: Bounds = Bounds::secs(15 * MINUTE, 36 * HOUR);
 pub const PROCESS_TIMEOUT: Bounds = Bounds::secs(1, HOUR);
 /// `ATMOS_KEYRING_TIMEOUT`: how long to wait for a credential store or its lock.
 pub const STORE_TIMEOUT: Bounds = Bounds::secs(0, 10 * MINUTE);
+/// `ATMOS_LOGIN_TIMEOUT`: how long a browser login waits for the browser's answer.
+pub const BROWSER_LOGIN: Bounds = Bounds::secs(1, HOUR);
 /// `ATMOS_HTTP_TIMEOUT`: one HTTP attempt.
 pub const HTTP_ATTEMPT: Bounds = Bounds {
     min: Duration::from_millis(1),

@@ -47,7 +47,7 @@ pub use identity::{
 };
 pub use load_options::LoadOptions;
 pub use location::Location;
-pub use provider::{GithubOidc, IdentityCenter, Provider, ProviderKind};
+pub use provider::{GithubOidc, IdentityCenter, LoginMethod, Provider, ProviderKind};
 pub use root::available_profiles;
 
 use node::Node;

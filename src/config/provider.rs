@@ -59,10 +59,29 @@ pub struct IdentityCenter {
     pub endpoint_url: Option<String>,
     /// Add an identity for every permission set the portal offers. Accepted now, used later.
     pub auto_provision_identities: bool,
+    /// `login:`: how an interactive sign-in runs.
+    pub login: LoginMethod,
 }
 
 impl IdentityCenter {
     pub const KIND: &'static str = "aws/iam-identity-center";
+}
+
+/// The `login:` setting of an `aws/iam-identity-center` provider.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LoginMethod {
+    /// `browser` (the default): the authorization code with PKCE when a browser can be opened,
+    /// else the device code.
+    #[default]
+    Browser,
+    /// `device-code`: always the device code, for organisations that want the code on screen
+    /// or machines whose browser cannot reach the loopback listener.
+    DeviceCode,
+}
+
+impl LoginMethod {
+    /// The words the validator accepts, in the order of the variants.
+    pub const NAMES: [&'static str; 2] = ["browser", "device-code"];
 }
 
 /// Settings of a `github/oidc` provider. It needs no login: the token comes from the Actions

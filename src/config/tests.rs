@@ -146,6 +146,7 @@ fn valid_config_builds_the_expected_structs() {
                 session_duration: Some(Duration::from_secs(8 * 3600)),
                 endpoint_url: Some("http://127.0.0.1:4566".to_owned()),
                 auto_provision_identities: true,
+                login: LoginMethod::Browser,
             }),
             location: Location {
                 file: BASE.into(),
@@ -361,6 +362,10 @@ invalid! {
     edit("http://127.0.0.1:4566", "ftp://127.0.0.1") => [
       "atmos.yaml:20:23: invalid URL `ftp://127.0.0.1` for `auth.providers.sso.spec.endpoint_url`",
     ];
+  unknown_login_method:
+    edit("      auto_provision_identities: true\n", "      auto_provision_identities: true\n      login: device_code\n") => [
+      "atmos.yaml:17:14: unknown login method `device_code` for `auth.providers.sso.login` | help: did you mean `device-code`?",
+    ];
   invalid_session_duration:
     edit("duration: 8h", "duration: eight") => [
       "atmos.yaml:18:19: invalid duration `eight` for `auth.providers.sso.session.duration`",
@@ -514,6 +519,19 @@ auth:
       principal: {name: TerraformApplyAccess}
       env: {B: profile}
 "#;
+
+#[test]
+fn login_device_code_is_read() {
+    let yaml = VALID.replace(
+        "      auto_provision_identities: true\n",
+        "      auto_provision_identities: true\n      login: device-code\n",
+    );
+    let config = from_strs(&[(BASE, &yaml)]).unwrap();
+    let ProviderKind::IdentityCenter(sso) = &config.auth.providers["sso"].kind else {
+        panic!("not an Identity Center provider")
+    };
+    assert_eq!(sso.login, LoginMethod::DeviceCode);
+}
 
 #[test]
 fn profile_values_win_and_maps_merge_recursively() {

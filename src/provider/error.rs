@@ -22,6 +22,24 @@ pub enum ProviderError {
     #[error("sign-in was interrupted")]
     Interrupted,
 
+    #[error("no answer came back from the browser within {} s", .0.as_secs())]
+    BrowserTimedOut(std::time::Duration),
+
+    /// The loopback callback carried another `state`: not the answer to this login.
+    #[error("the browser's answer does not belong to this sign-in (its `state` differs)")]
+    StateMismatch,
+
+    #[error("sign-in failed in the browser: the answer was `{}`", crate::text::printable(.0))]
+    AuthorizationFailed(String),
+
+    /// CreateToken refused the authorization code: expired, used already, or issued for
+    /// another client, redirect URI or verifier.
+    #[error("the sign-in code from the browser was refused")]
+    CodeRejected,
+
+    #[error("could not listen on 127.0.0.1 for the browser's answer")]
+    Listener(#[source] std::io::Error),
+
     #[error("permission set `{permission_set}` is not assigned to you in account `{account}`")]
     NotAssigned {
         account: String,

@@ -7,7 +7,8 @@
 //! - `GET /_emulator/secrets`: `{"secrets": [...]}`, every secret issued
 //! - `POST /_emulator/approve?user_code=X`, `POST /_emulator/deny?user_code=X` (404 if no such
 //!   pending code)
-//! - `POST /_emulator/auto-approve?enabled=true|false`
+//! - `POST /_emulator/auto-approve?enabled=true|false` (device codes and the authorize page)
+//! - `POST /_emulator/auto-deny?enabled=true|false` (the authorize page denies every sign-in)
 //! - `POST /_emulator/fault` with `{"op": "AssumeRole", "fault": "throttle", "count": 2}`; the
 //!   fault is `{"status": 500}`, `"throttle"`, `{"delay_ms": 1500}`, `"malformed_body"`,
 //!   `"truncated_body"`, `"wrong_content_type"`, `"slow_down"`, `"expired_token"` or
@@ -104,6 +105,10 @@ pub fn serve(world: &mut World, call: &Call) -> Reply {
         }
         ("POST", "auto-approve") => {
             world.auto_approve = call.query("enabled") != Some("false");
+            ok()
+        }
+        ("POST", "auto-deny") => {
+            world.auto_deny = call.query("enabled") != Some("false");
             ok()
         }
         ("POST", "fault") => match serde_json::from_slice::<FaultRequest>(&call.body) {

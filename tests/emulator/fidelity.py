@@ -250,6 +250,92 @@ def _():
     expect_error("ExpiredTokenException", lambda: poll(STATE["reg"], STATE["device"]), 400)
 
 
+# ---------------------------------------------------------------- SSO OIDC: authorization code with PKCE
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def authorize(reg, redirect_uri, challenge, state="st"):
+    """The browser's GET /authorize; returns (status, Location) without following the redirect."""
+    query = urllib.parse.urlencode(
+        {
+            "response_type": "code",
+            "client_id": reg["clientId"],
+            "redirect_uri": redirect_uri,
+            "state": state,
+            "code_challenge_method": "S256",
+            "scopes": "sso:account:access",
+            "code_challenge": challenge,
+        },
+        quote_via=urllib.parse.quote,
+    )
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(f"{URL}/authorize?{query}", timeout=5) as response:
+            return response.status, None
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Location")
+
+
+@check("oidc: authorization code with PKCE, field names as botocore's model has them")
+def _():
+    import hashlib
+
+    reg = oidc.register_client(
+        clientName="fidelity",
+        clientType="public",
+        scopes=["sso:account:access"],
+        grantTypes=["authorization_code", "refresh_token"],
+        redirectUris=["http://127.0.0.1/oauth/callback"],
+        issuerUrl="https://example.awsapps.com/start",
+    )
+    verifier = "v" * 64
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+    redirect_uri = "http://127.0.0.1:54321/oauth/callback"
+    control("POST", "auto-approve?enabled=true")
+    try:
+        status, location = authorize(reg, redirect_uri, challenge)
+    finally:
+        control("POST", "auto-approve?enabled=false")
+    expect(status == 302 and location.startswith(redirect_uri + "?"), f"authorize answered {status} {location}")
+    params = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    expect(params.get("state") == "st" and params.get("code"), f"redirect carried {params}")
+
+    def exchange(verifier):
+        return oidc.create_token(
+            clientId=reg["clientId"],
+            clientSecret=reg["clientSecret"],
+            grantType="authorization_code",
+            code=params["code"],
+            codeVerifier=verifier,
+            redirectUri=redirect_uri,
+        )
+
+    token = exchange(verifier)
+    expect(token["accessToken"] and token["refreshToken"], "missing accessToken/refreshToken")
+    expect_error("InvalidGrantException", lambda: exchange(verifier), 400)
+    expect_error(
+        "UnauthorizedClientException",
+        lambda: oidc.start_device_authorization(
+            clientId=reg["clientId"], clientSecret=reg["clientSecret"], startUrl="https://example.awsapps.com/start"
+        ),
+        400,
+    )
+    expect_error(
+        "InvalidRedirectUriException",
+        lambda: oidc.register_client(
+            clientName="f",
+            clientType="public",
+            grantTypes=["authorization_code"],
+            redirectUris=["http://localhost/oauth/callback"],
+        ),
+        400,
+    )
+
+
 # ---------------------------------------------------------------- SSO portal
 
 

@@ -1,5 +1,6 @@
 //! IAM Identity Center login state: registered OIDC clients, device authorizations waiting for
-//! the user, and the access and refresh tokens issued from them.
+//! the user, browser authorizations (the approval page and the codes it hands out), and the
+//! access and refresh tokens issued from them.
 //!
 //! It answers "is this client/token valid" and applies approvals and expiries; the wire handling
 //! lives in `oidc` and `portal`.
@@ -12,6 +13,42 @@ pub struct Client {
     pub expires_at: u64,
     /// Registered with the `refresh_token` grant type, so CreateToken also returns refresh tokens.
     pub refresh_allowed: bool,
+    /// The `grantTypes` it was registered with (none: the device code, as before the field).
+    pub grant_types: Vec<String>,
+    /// The `redirectUris` it was registered with.
+    pub redirect_uris: Vec<String>,
+}
+
+impl Client {
+    /// Whether the client may use `grant`. A client registered without grant types is a
+    /// device-code client (the service's behaviour before `grantTypes` existed).
+    pub fn allows(&self, grant: &str) -> bool {
+        if self.grant_types.is_empty() {
+            return grant == DEVICE_CODE_GRANT || grant == "refresh_token";
+        }
+        self.grant_types.iter().any(|g| g == grant)
+    }
+}
+
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
+
+/// A browser authorization shown on the approval page, waiting for Approve or Deny.
+pub struct BrowserRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub challenge: String,
+}
+
+/// An authorization code handed to the browser: single-use and short-lived.
+pub struct AuthCode {
+    pub client_id: String,
+    /// The exact redirect URI (port included) the code was sent to.
+    pub redirect_uri: String,
+    /// The S256 challenge the verifier must match.
+    pub challenge: String,
+    pub expires_at: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -53,9 +90,19 @@ pub struct Logins {
     pub access_tokens: HashMap<String, AccessToken>,
     /// By token value.
     pub refresh_tokens: HashMap<String, RefreshToken>,
+    /// Browser authorizations awaiting a decision, by request id.
+    pub browser_requests: HashMap<String, BrowserRequest>,
+    /// Authorization codes not yet redeemed, by code.
+    pub auth_codes: HashMap<String, AuthCode>,
 }
 
 impl Logins {
+    /// The client with this id, if its registration has not expired (the browser's view: it
+    /// knows no secret).
+    pub fn public_client(&self, id: &str, now: u64) -> Option<&Client> {
+        self.clients.get(id).filter(|c| c.expires_at > now)
+    }
+
     /// The client, if `id` and `secret` match a registration that has not expired.
     pub fn client(&self, id: &str, secret: &str, now: u64) -> Option<&Client> {
         self.clients

@@ -6,7 +6,8 @@
 //!
 //! The first line on stdout is `listening on http://127.0.0.1:PORT`, so a script can start it
 //! with `--port 0` and read the URL. It serves until killed. Drive it with the `/_emulator/`
-//! control routes (see `control.rs`).
+//! control routes (see `control.rs`). `--auto-approve` approves device codes as they are issued
+//! and makes the browser's authorize page redirect with a code at once.
 
 #[path = "mod.rs"]
 mod emulator;

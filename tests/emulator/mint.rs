@@ -40,6 +40,14 @@ impl Mint {
         value
     }
 
+    /// Records a secret the client made up and sent (a PKCE code verifier), so leak tests
+    /// look for it too.
+    pub fn witness(&mut self, secret: &str) {
+        if !self.issued.iter().any(|s| s == secret) {
+            self.issued.push(secret.to_owned());
+        }
+    }
+
     /// A request id shaped like the UUIDs AWS puts in `x-amzn-RequestId`.
     pub fn request_id(&mut self) -> String {
         let hex = format!("{:016x}{:016x}", self.next_word(), self.next_word());

@@ -1,5 +1,5 @@
 //! A local, wire-compatible emulator of the three AWS services atmos-auth talks to: SSO OIDC
-//! (device-code login), the SSO portal (accounts, roles, role credentials) and STS. Tests start
+//! (device-code login; the browser login's authorize page and code exchange), the SSO portal (accounts, roles, role credentials) and STS. Tests start
 //! one in-process with [`Emulator::start`]; the `aws-emulator` example serves one standalone.
 //!
 //! It owns the fake organisation, the tokens and credentials it issues, call counters, recorded
@@ -9,6 +9,7 @@
 // each uses a different part of the API; what one leaves unused the other uses.
 #![allow(dead_code)]
 
+mod authorize_page;
 mod call;
 mod control;
 mod device_page;
@@ -85,9 +86,15 @@ impl Emulator {
         self.url.clone()
     }
 
-    /// When on, device codes are approved as soon as StartDeviceAuthorization issues them.
+    /// When on, device codes are approved as soon as StartDeviceAuthorization issues them, and
+    /// the browser's authorize page redirects with a code at once.
     pub fn set_auto_approve(&self, on: bool) {
         lock(&self.world).auto_approve = on;
+    }
+
+    /// When on, the browser's authorize page denies every sign-in at once (before auto-approve).
+    pub fn set_auto_deny(&self, on: bool) {
+        lock(&self.world).auto_deny = on;
     }
 
     /// Approves a pending device authorization, as the user would in the browser. False if no

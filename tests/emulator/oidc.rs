@@ -1,19 +1,25 @@
 //! SSO OIDC (restJson1): RegisterClient, StartDeviceAuthorization and CreateToken, i.e. the
-//! device-code login (RFC 8628) and refresh-token grant.
+//! device-code login (RFC 8628), the authorization code with PKCE (RFC 7636; the browser side is
+//! `authorize_page`) and the refresh-token grant.
 //!
 //! Errors follow the service model: `InvalidClientException` (401) for an unknown, mismatched or
 //! expired client, the OAuth device-flow errors (400) while polling, `InvalidGrantException` for
-//! unknown, reused or revoked codes and tokens.
+//! unknown, reused or revoked codes and tokens, and for an authorization code redeemed with
+//! another verifier or redirect URI. A client is used only for the grants it registered: a
+//! device-code client cannot redeem an authorization code, nor the reverse
+//! (`UnauthorizedClientException`).
 
 use super::call::Call;
-use super::login::{AccessToken, Approval, Client, DeviceGrant, RefreshToken};
+use super::login::{
+    AUTHORIZATION_CODE_GRANT, AccessToken, Approval, Client, DEVICE_CODE_GRANT, DeviceGrant,
+    RefreshToken,
+};
 use super::reply::Reply;
 use super::wire_error::oidc as error;
 use super::world::{World, now_secs};
 use serde_json::{Map, Value, json};
 use std::time::{Duration, Instant};
 
-const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const REFRESH_GRANT: &str = "refresh_token";
 /// Polls this much earlier than the interval still count as on time: request latency varies.
 const POLL_SLACK: Duration = Duration::from_millis(250);
@@ -40,19 +46,45 @@ pub fn register_client(world: &mut World, call: &Call) -> Reply {
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    let grant_types: Vec<String> = grant_types
+        .iter()
+        .filter_map(|g| g.as_str().map(str::to_owned))
+        .collect();
+    let redirect_uris: Vec<String> = body
+        .get("redirectUris")
+        .and_then(Value::as_array)
+        .map(|uris| {
+            uris.iter()
+                .filter_map(|u| u.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(bad) = redirect_uris.iter().find(|uri| !loopback_redirect(uri)) {
+        return error(
+            "InvalidRedirectUriException",
+            &format!("Redirect URI {bad} must use the loopback interface http://127.0.0.1"),
+        );
+    }
+    let wants_code = grant_types.iter().any(|g| g == AUTHORIZATION_CODE_GRANT);
+    if wants_code && redirect_uris.is_empty() {
+        return error(
+            "InvalidRequestException",
+            "redirectUris are required for the authorization_code grant",
+        );
+    }
     let now = now_secs();
     let id = world.mint.id("EMULATORCLIENT", 22);
     let secret = world.mint.secret("EMULATORCLIENTSECRET", 96);
     let expires_at = world.expiry(world.org.settings.client_secret_ttl_secs);
-    let refresh_allowed = grant_types
-        .iter()
-        .any(|g| g.as_str() == Some(REFRESH_GRANT));
+    let refresh_allowed = grant_types.iter().any(|g| g == REFRESH_GRANT);
     world.logins.clients.insert(
         id.clone(),
         Client {
             secret: secret.clone(),
             expires_at,
             refresh_allowed,
+            grant_types,
+            redirect_uris,
         },
     );
     Reply::json(
@@ -81,8 +113,15 @@ pub fn start_device_authorization(world: &mut World, call: &Call) -> Reply {
         );
     };
     let now = now_secs();
-    if world.logins.client(client_id, client_secret, now).is_none() {
-        return error("InvalidClientException", "Invalid client provided");
+    match world.logins.client(client_id, client_secret, now) {
+        None => return error("InvalidClientException", "Invalid client provided"),
+        Some(client) if !client.allows(DEVICE_CODE_GRANT) => {
+            return error(
+                "UnauthorizedClientException",
+                "The client is not registered for the device code grant",
+            );
+        }
+        Some(_) => {}
     }
     if world
         .org
@@ -148,8 +187,17 @@ pub fn create_token(world: &mut World, call: &Call) -> Reply {
         return error("InvalidClientException", "Invalid client provided");
     };
     let refresh_allowed = client.refresh_allowed;
+    if matches!(grant_type, DEVICE_CODE_GRANT | AUTHORIZATION_CODE_GRANT)
+        && !client.allows(grant_type)
+    {
+        return error(
+            "UnauthorizedClientException",
+            "The client is not registered for this grant type",
+        );
+    }
     let result = match grant_type {
         DEVICE_CODE_GRANT => redeem_device_code(world, client_id, text(&body, "deviceCode"), now),
+        AUTHORIZATION_CODE_GRANT => redeem_auth_code(world, client_id, &body, now),
         REFRESH_GRANT => redeem_refresh_token(world, client_id, text(&body, "refreshToken")),
         _ => Err(error(
             "UnsupportedGrantTypeException",
@@ -200,6 +248,85 @@ fn redeem_device_code(
             Ok(())
         }
     }
+}
+
+/// An authorization code works once, within its lifetime, for the client it was issued to, with
+/// the redirect URI it was sent to (port included) and the verifier of its challenge.
+fn redeem_auth_code(
+    world: &mut World,
+    client_id: &str,
+    body: &Map<String, Value>,
+    now: u64,
+) -> Result<(), Reply> {
+    let invalid = || {
+        error(
+            "InvalidGrantException",
+            "Invalid authorization code provided",
+        )
+    };
+    // Removed whatever the outcome: a code that failed once cannot be tried again.
+    let code = text(body, "code")
+        .and_then(|code| world.logins.auth_codes.remove(code))
+        .ok_or_else(invalid)?;
+    if code.expires_at <= now {
+        return Err(error(
+            "ExpiredTokenException",
+            "Authorization code has expired",
+        ));
+    }
+    let verifier = text(body, "codeVerifier");
+    if let Some(verifier) = verifier {
+        world.mint.witness(verifier);
+    }
+    let verifier_ok =
+        verifier.is_some_and(|verifier| super::authorize_page::s256(verifier) == code.challenge);
+    let redirect_ok = text(body, "redirectUri") == Some(code.redirect_uri.as_str());
+    if code.client_id != client_id || !verifier_ok || !redirect_ok {
+        return Err(invalid());
+    }
+    Ok(())
+}
+
+/// A redirect URI on the loopback interface, as the service takes them: `http://127.0.0.1`,
+/// any port, path `/oauth/callback` or none.
+pub fn loopback_redirect(uri: &str) -> bool {
+    let Some(rest) = uri.strip_prefix("http://127.0.0.1") else {
+        return false;
+    };
+    let path = match rest.strip_prefix(':') {
+        Some(port_and_path) => {
+            let digits = port_and_path
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(port_and_path.len());
+            if digits == 0 || port_and_path[..digits].parse::<u16>().is_err() {
+                return false;
+            }
+            &port_and_path[digits..]
+        }
+        None => rest,
+    };
+    path.is_empty() || path == "/oauth/callback"
+}
+
+/// Whether `uri` (sent with a port) matches one of the client's registered URIs, which may
+/// leave the port out (RFC 8252 §7.3: any port on the loopback interface).
+pub fn redirect_registered(client: &Client, uri: &str) -> bool {
+    if !loopback_redirect(uri) {
+        return false;
+    }
+    let without_port = |u: &str| {
+        let rest = &u["http://127.0.0.1".len()..];
+        match rest.strip_prefix(':') {
+            Some(p) => p
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .to_owned(),
+            None => rest.to_owned(),
+        }
+    };
+    client
+        .redirect_uris
+        .iter()
+        .any(|registered| without_port(registered) == without_port(uri))
 }
 
 fn redeem_refresh_token(

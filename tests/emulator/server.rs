@@ -10,7 +10,7 @@ use super::ledger::RecordedCall;
 use super::op::Op;
 use super::reply::Reply;
 use super::world::{World, lock};
-use super::{control, device_page, federation, oidc, portal, sts, wire_error};
+use super::{authorize_page, control, device_page, federation, oidc, portal, sts, wire_error};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
@@ -26,6 +26,7 @@ enum Route {
     Op(Op),
     Control,
     DevicePage,
+    AuthorizePage,
     UnknownAction,
     NotFound,
 }
@@ -34,6 +35,7 @@ fn route(call: &Call) -> Route {
     match (call.method.as_str(), call.path.as_str()) {
         (_, path) if path.starts_with("/_emulator/") => Route::Control,
         ("GET", "/device") => Route::DevicePage,
+        ("GET", "/authorize" | "/authorize/decide") => Route::AuthorizePage,
         ("POST", "/") => match call.param("Action").and_then(Op::from_sts_action) {
             Some(op) => Route::Op(op),
             None => Route::UnknownAction,
@@ -49,6 +51,7 @@ fn answer(world: &Mutex<World>, mut request: tiny_http::Request) {
         Route::Op(op) => answer_op(world, op, &call),
         Route::Control => control::serve(&mut lock(world), &call),
         Route::DevicePage => device_page::serve(&mut lock(world), &call),
+        Route::AuthorizePage => authorize_page::serve(&mut lock(world), &call),
         Route::UnknownAction => {
             let action = call.param("Action").unwrap_or_default();
             let message = format!("Could not find operation {action} for version 2011-06-15");

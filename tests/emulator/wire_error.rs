@@ -29,6 +29,7 @@ pub fn oidc(code: &str, description: &str) -> Reply {
         "InvalidScopeException" => (400, "invalid_scope"),
         "UnauthorizedClientException" => (400, "unauthorized_client"),
         "InvalidClientMetadataException" => (400, "invalid_client_metadata"),
+        "InvalidRedirectUriException" => (400, "invalid_redirect_uri"),
         "TooManyRequestsException" => (429, "too_many_requests"),
         "InternalServerException" => (500, "server_error"),
         "ServiceUnavailableException" => (503, "temporarily_unavailable"),

@@ -15,6 +15,8 @@ pub struct World {
     /// `http://127.0.0.1:PORT`, for links when a request carries no Host header.
     pub base_url: String,
     pub auto_approve: bool,
+    /// Browser authorizations are denied at once (the approval page's Deny, clicked for you).
+    pub auto_deny: bool,
     pub mint: Mint,
     pub logins: Logins,
     pub sessions: Sessions,
@@ -28,6 +30,7 @@ impl World {
             org,
             base_url,
             auto_approve: false,
+            auto_deny: false,
             mint: Mint::new(),
             logins: Logins::default(),
             ledger: Ledger::default(),

@@ -48,12 +48,15 @@ pub struct Grant {
     pub expires_in: Duration,
 }
 
-/// Run the whole device-code login: StartDeviceAuthorization, prompt, poll CreateToken.
+/// Run the whole device-code login: StartDeviceAuthorization, prompt, poll CreateToken. `why`
+/// (why the device code and not the browser login) opens the prompt, so a login that fails
+/// before it prints nothing but the error.
 pub async fn authorize(
     oidc: &aws_sdk_ssooidc::Client,
     client: &ClientRegistration,
     start_url: &str,
     browser: BrowserPolicy,
+    why: &str,
 ) -> Result<Grant, ProviderError> {
     let auth = oidc
         .start_device_authorization()
@@ -76,6 +79,7 @@ pub async fn authorize(
     let expires_in = Duration::from_secs(code_lifetime_secs(auth.expires_in));
 
     let mut stderr = std::io::stderr();
+    let _ = writeln!(stderr, "Signing in with a device code: {why}.");
     let _ = writeln!(
         stderr,
         "To sign in to {}, open this URL in a browser:\n\n    {}\n\nand confirm the code {user_code}\n",

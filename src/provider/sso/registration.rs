@@ -1,5 +1,10 @@
-//! `ClientRegistration`: the OIDC client atmos-auth registers with IAM Identity Center once and
-//! reuses until it expires. Its secret lives in the credential store like every other secret.
+//! `ClientRegistration`: the OIDC client atmos-auth registers with IAM Identity Center once per
+//! grant type ([`GrantKind`]) and reuses until it expires. Its secret lives in the credential
+//! store like every other secret.
+//!
+//! A client registered for the device code cannot be used for the authorization code and the
+//! reverse (AWS ties the grant types, and for the code flow the redirect URI, to the client), so
+//! the two registrations are kept apart.
 
 use std::fmt;
 use std::time::{Duration, SystemTime};
@@ -22,6 +27,22 @@ const CLIENT_TYPE: &str = "public";
 pub const SCOPE: &str = "sso:account:access";
 pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+/// The loopback redirect URI registered for the code flow: without a port, which the service
+/// lets vary (RFC 8252 §7.3); the port is added when the login runs.
+pub const REGISTERED_REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
+
+/// The grant a client registration is made for, and the login that uses it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GrantKind {
+    /// The device-code login (RFC 8628). Sessions cached before the code flow existed came
+    /// from it, hence the default.
+    #[default]
+    DeviceCode,
+    /// The authorization code with PKCE, through the browser and a loopback redirect.
+    AuthorizationCode,
+}
 
 #[derive(Clone, Serialize, Deserialize)]
 pub struct ClientRegistration {
@@ -36,18 +57,31 @@ impl ClientRegistration {
         !expires_within(self.expires_at, Duration::from_secs(RENEW_BEFORE_SECS), now)
     }
 
-    /// RegisterClient, asking for the grants that make a refresh token possible.
+    /// RegisterClient for `kind`, asking for the grants that make a refresh token possible. The
+    /// code flow's client also names the loopback redirect URI and the start URL as issuer, as
+    /// the AWS CLI registers it.
     pub async fn register(
         oidc: &aws_sdk_ssooidc::Client,
+        kind: GrantKind,
+        start_url: &str,
         now: SystemTime,
     ) -> Result<Self, ProviderError> {
-        let out = oidc
+        let request = oidc
             .register_client()
             .client_name(CLIENT_NAME)
             .client_type(CLIENT_TYPE)
-            .scopes(SCOPE)
-            .grant_types(GRANT_DEVICE_CODE)
-            .grant_types(GRANT_REFRESH_TOKEN)
+            .scopes(SCOPE);
+        let request = match kind {
+            GrantKind::DeviceCode => request
+                .grant_types(GRANT_DEVICE_CODE)
+                .grant_types(GRANT_REFRESH_TOKEN),
+            GrantKind::AuthorizationCode => request
+                .grant_types(GRANT_AUTHORIZATION_CODE)
+                .grant_types(GRANT_REFRESH_TOKEN)
+                .redirect_uris(REGISTERED_REDIRECT_URI)
+                .issuer_url(start_url),
+        };
+        let out = request
             .send()
             .await
             .map_err(|e| UpstreamError::from_sdk("RegisterClient", e))?;

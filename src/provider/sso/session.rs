@@ -1,9 +1,10 @@
 //! `SsoSession`: the one SSO session for a (start URL, region) pair at one pair of endpoints
 //! (SSO OIDC and portal). It hands out a usable access token, refreshing it silently with the
 //! refresh token when it is stale, and starts a device-code login only when that fails and the
-//! caller allows it.
+//! caller allows it: through the browser (authorization code with PKCE) or the device code, as
+//! [`LoginRequest::flow`] decides.
 //!
-//! The session and its client registration are stored under ids bound to the endpoints, and
+//! The session and its client registrations (one per grant type) are stored under ids bound to the endpoints, and
 //! every call is made at those same endpoints: the access token, refresh token and client secret
 //! are only ever presented to the endpoints that issued them.
 //!
@@ -17,8 +18,10 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 
-use super::device::{self, BrowserPolicy};
-use super::registration::{ClientRegistration, GRANT_REFRESH_TOKEN};
+use super::auth_code;
+use super::device::{self, BrowserPolicy, Grant};
+use super::flow::{Flow, LoginRequest};
+use super::registration::{ClientRegistration, GRANT_REFRESH_TOKEN, GrantKind};
 use super::token::{self, SsoToken, TokenState};
 use crate::cache;
 use crate::config::IdentityCenter;
@@ -31,8 +34,8 @@ use crate::store::{CredentialStore, EntryKey, FileLock, LockError, Namespace, bo
 use crate::upstream::UpstreamError;
 
 /// How long to wait for another process renewing the same session. A device login behind the
-/// lock lasts at most as long as its code (10 minutes at AWS); a killed holder releases the lock
-/// at once.
+/// lock lasts at most as long as its code (10 minutes at AWS), a browser login as long as its
+/// timeout (10 minutes unless set otherwise); a killed holder releases the lock at once.
 const SESSION_LOCK_TIMEOUT_SECS: u64 = 11 * 60;
 
 /// May this run start an interactive login when the session cannot be renewed silently?
@@ -40,12 +43,25 @@ const SESSION_LOCK_TIMEOUT_SECS: u64 = 11 * 60;
 pub enum LoginPolicy {
     /// Fail with `LoginRequired` (the default for `env`, `exec`, `whoami`).
     Never,
-    /// Run the device-code login, opening a browser or not.
-    Interactive(BrowserPolicy),
+    /// Run an interactive login: the flow is chosen from the request and the provider.
+    Interactive(LoginRequest),
 }
 
 /// The id of the session of `provider` at `endpoints`: `<region>|<start URL>@<digest>`, bound
 /// to the SSO OIDC and portal endpoints. Role credentials obtained with the session bind to it.
+/// Where the client registered for `kind` is kept for the session `session_id`: the
+/// device-code one under the session id (where it has always been), the authorization-code one
+/// under `<session id>#authorization-code`.
+pub fn client_key(session_id: &str, kind: GrantKind) -> EntryKey {
+    match kind {
+        GrantKind::DeviceCode => EntryKey::new(Namespace::SsoClient, session_id),
+        GrantKind::AuthorizationCode => EntryKey::new(
+            Namespace::SsoClient,
+            format!("{session_id}#authorization-code"),
+        ),
+    }
+}
+
 pub fn session_id(provider: &IdentityCenter, endpoints: &Endpoints) -> String {
     bound_id(
         &format!("{}|{}", provider.region, provider.start_url),
@@ -87,8 +103,8 @@ impl<'a> SsoSession<'a> {
         EntryKey::new(Namespace::SsoSession, self.id())
     }
 
-    fn client_key(&self) -> EntryKey {
-        EntryKey::new(Namespace::SsoClient, self.id())
+    fn client_key(&self, kind: GrantKind) -> EntryKey {
+        client_key(&self.id(), kind)
     }
 
     fn login_required(&self, reason: &'static str) -> ProviderError {
@@ -183,9 +199,10 @@ impl<'a> SsoSession<'a> {
         }
         match policy {
             LoginPolicy::Never => Err(self.login_required(reason)),
-            LoginPolicy::Interactive(browser) => {
-                Ok(self.device_login(clients, browser, now).await?.access_token)
-            }
+            LoginPolicy::Interactive(request) => Ok(self
+                .interactive_login(clients, request, now)
+                .await?
+                .access_token),
         }
     }
 
@@ -199,7 +216,8 @@ impl<'a> SsoSession<'a> {
         let Some(refresh_token) = &token.refresh_token else {
             return Err(Refresh::Rejected);
         };
-        let Some(client) = cache::load::<ClientRegistration>(self.store, &self.client_key())
+        let client_key = self.client_key(token.client);
+        let Some(client) = cache::load::<ClientRegistration>(self.store, &client_key)
             .map_err(|e| Refresh::Failed(e.into()))?
         else {
             return Err(Refresh::Rejected);
@@ -226,7 +244,7 @@ impl<'a> SsoSession<'a> {
                     // A client the service no longer knows: it must be registered again, and a
                     // refresh token bound to it is worthless.
                     "InvalidClientException" => {
-                        let _ = self.store.delete(&self.client_key());
+                        let _ = self.store.delete(&client_key);
                         Refresh::Rejected
                     }
                     "InvalidGrantException"
@@ -248,42 +266,92 @@ impl<'a> SsoSession<'a> {
         Ok(renewed)
     }
 
-    /// A new device-code login whatever the cached session (`login --force`), under the
+    /// A new interactive login whatever the cached session (`login --force`), under the
     /// session's lock.
     pub async fn login(
         &self,
         clients: &Clients,
-        browser: BrowserPolicy,
+        request: LoginRequest,
         now: SystemTime,
     ) -> Result<SsoToken, ProviderError> {
         let _lock = self.lock().await?;
-        self.device_login(clients, browser, now).await
+        self.interactive_login(clients, request, now).await
     }
 
-    /// The device-code login; the caller holds the session's lock. Reuses the registered client
-    /// while it is valid, and registers again once if the service no longer knows it.
+    /// The login `request` calls for with this provider; the caller holds the session's lock.
+    /// Choosing the device code is said in one line, with the reason, when its prompt shows.
+    async fn interactive_login(
+        &self,
+        clients: &Clients,
+        request: LoginRequest,
+        now: SystemTime,
+    ) -> Result<SsoToken, ProviderError> {
+        match request.flow(self.provider) {
+            Flow::AuthorizationCode { timeout } => self.browser_login(clients, timeout, now).await,
+            Flow::DeviceCode { why, browser } => {
+                self.device_login(clients, browser, &why.to_string(), now)
+                    .await
+            }
+        }
+    }
+
+    /// The authorization-code login with PKCE. A client the service no longer knows is
+    /// forgotten, so the next login registers a new one; a fresh browser round-trip is needed
+    /// for it anyway.
+    async fn browser_login(
+        &self,
+        clients: &Clients,
+        timeout: Duration,
+        now: SystemTime,
+    ) -> Result<SsoToken, ProviderError> {
+        let kind = GrantKind::AuthorizationCode;
+        let oidc = clients.sso_oidc(&self.endpoints);
+        let client = self.registration(&oidc, kind, now).await?;
+        let grant = auth_code::authorize(
+            &oidc,
+            &client,
+            &self.endpoints.sso_oidc,
+            &self.provider.start_url,
+            timeout,
+        )
+        .await;
+        if let Err(ProviderError::Upstream(error)) = &grant
+            && error.code() == Some("InvalidClientException")
+        {
+            tracing::info!("the registered client was rejected; the next login registers again");
+            let _ = self.store.delete(&self.client_key(kind));
+        }
+        self.save_grant(grant?, kind)
+    }
+
+    /// The device-code login. Reuses the registered client while it is valid, and registers
+    /// again once if the service no longer knows it.
     async fn device_login(
         &self,
         clients: &Clients,
         browser: BrowserPolicy,
+        why: &str,
         now: SystemTime,
     ) -> Result<SsoToken, ProviderError> {
+        let kind = GrantKind::DeviceCode;
         let oidc = clients.sso_oidc(&self.endpoints);
-        let client = match cache::load::<ClientRegistration>(self.store, &self.client_key())? {
-            Some(client) if client.usable(now) => client,
-            _ => self.register(&oidc, now).await?,
-        };
+        let client = self.registration(&oidc, kind, now).await?;
         let start_url = &self.provider.start_url;
-        let grant = match device::authorize(&oidc, &client, start_url, browser).await {
+        let grant = match device::authorize(&oidc, &client, start_url, browser, why).await {
             Err(ProviderError::Upstream(error))
                 if error.code() == Some("InvalidClientException") =>
             {
                 tracing::info!("the registered client was rejected; registering again");
-                let client = self.register(&oidc, now).await?;
-                device::authorize(&oidc, &client, start_url, browser).await?
+                let client = self.register(&oidc, kind, now).await?;
+                device::authorize(&oidc, &client, start_url, browser, why).await?
             }
             other => other?,
         };
+        self.save_grant(grant, kind)
+    }
+
+    /// Store the session a login obtained, with the grant whose client can refresh it.
+    fn save_grant(&self, grant: Grant, client: GrantKind) -> Result<SsoToken, ProviderError> {
         // The login may have waited minutes for approval: expiry counts from now, not from
         // when the command started.
         let approved_at = SystemTime::now();
@@ -295,18 +363,34 @@ impl<'a> SsoSession<'a> {
                 .provider
                 .session_duration
                 .map(|d| epoch_secs(approved_at + d)),
+            client,
         };
         cache::save(self.store, &self.token_key(), &token)?;
         Ok(token)
     }
 
+    /// The stored registration for `kind` while it is usable, else a new one.
+    async fn registration(
+        &self,
+        oidc: &aws_sdk_ssooidc::Client,
+        kind: GrantKind,
+        now: SystemTime,
+    ) -> Result<ClientRegistration, ProviderError> {
+        match cache::load::<ClientRegistration>(self.store, &self.client_key(kind))? {
+            Some(client) if client.usable(now) => Ok(client),
+            _ => self.register(oidc, kind, now).await,
+        }
+    }
+
     async fn register(
         &self,
         oidc: &aws_sdk_ssooidc::Client,
+        kind: GrantKind,
         now: SystemTime,
     ) -> Result<ClientRegistration, ProviderError> {
-        let client = ClientRegistration::register(oidc, now).await?;
-        cache::save(self.store, &self.client_key(), &client)?;
+        let client =
+            ClientRegistration::register(oidc, kind, &self.provider.start_url, now).await?;
+        cache::save(self.store, &self.client_key(kind), &client)?;
         Ok(client)
     }
 }

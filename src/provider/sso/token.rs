@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use super::registration::GrantKind;
 use crate::credentials::{epoch_secs, expires_within};
 use crate::secret::Secret;
 
@@ -33,6 +34,10 @@ pub struct SsoToken {
     /// no silent refresh beyond it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_expires_at: Option<u64>,
+    /// The login the session came from: its refresh token is bound to the client registered
+    /// for that grant, so a refresh must present that client.
+    #[serde(default)]
+    pub client: GrantKind,
 }
 
 /// What to do with a cached token.
@@ -59,6 +64,7 @@ impl SsoToken {
             refresh_token: refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
             expires_at: capped_expiry(now, expires_in),
             session_expires_at: session_duration.map(|d| epoch_secs(now + d)),
+            client: GrantKind::default(),
         }
     }
 
@@ -104,6 +110,7 @@ impl SsoToken {
             next.refresh_token = self.refresh_token.clone();
         }
         next.session_expires_at = self.session_expires_at;
+        next.client = self.client;
         if let Some(end) = next.session_expires_at {
             next.expires_at = next.expires_at.min(end);
         }
@@ -122,6 +129,7 @@ impl fmt::Debug for SsoToken {
             .field("refresh_token", &self.refresh_token)
             .field("expires_at", &self.expires_at)
             .field("session_expires_at", &self.session_expires_at)
+            .field("client", &self.client)
             .finish()
     }
 }
