@@ -330,7 +330,8 @@ impl NobodySession {
             bus_pid,
             keyring,
         };
-        // The first call waits for the service and creates the login collection.
+        session.wait_for_the_daemon();
+        // The first call creates the login collection.
         let activated = session
             .command("dbus-send")
             .args([
@@ -347,6 +348,34 @@ impl NobodySession {
         assert!(activated.status.success(), "{activated:?}");
         session.wait_until_unlocked();
         session
+    }
+
+    /// Waits (10 s at most) until our gnome-keyring owns `org.freedesktop.secrets`. Calling the
+    /// service before that would make D-Bus activate a second daemon, one nobody unlocked, which
+    /// can win the name.
+    fn wait_for_the_daemon(&self) {
+        for _ in 0..200 {
+            let owned = self
+                .command("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
+                ])
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&owned.stdout).contains("boolean true") {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!(
+            "gnome-keyring of uid {} never claimed its bus name",
+            self.uid
+        );
     }
 
     /// gnome-keyring unlocks the login collection a moment after it answers: a first call made
