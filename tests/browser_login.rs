@@ -406,3 +406,26 @@ fn the_loopback_listener_bounds_what_another_local_user_sends() {
     drop(slow);
     world.run(&["env", "dev"]).success();
 }
+
+/// A text browser (`BROWSER=w3m` over SSH) runs in the foreground until it exits, and it follows
+/// the redirect to the listener while it runs: the listener answers it meanwhile.
+#[test]
+fn a_text_browser_in_the_foreground_reaches_the_listener() {
+    let world = World::new();
+    // webbrowser runs a browser named like a text browser in the foreground and waits for it.
+    let w3m = browser(
+        &world,
+        "w3m",
+        "exec curl -sS -L --max-time 15 -o /dev/null \"$1\"",
+    );
+    let started = Instant::now();
+    world
+        .cmd(&["login"])
+        .env("BROWSER", &w3m)
+        .env("ATMOS_LOGIN_TIMEOUT", "5s")
+        .run()
+        .success()
+        .stderr_has("Logged in to");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    world.run(&["env", "dev"]).success();
+}

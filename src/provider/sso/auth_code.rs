@@ -169,14 +169,19 @@ pub async fn authorize(
         printable(start_url),
         printable(&url)
     );
-    if let Err(error) = webbrowser::open(&url) {
-        tracing::info!(%error, "could not open a browser");
-        eprintln!(
-            "(could not open a browser; open the URL above yourself, or run again with \
-             `--use-device-code`)"
-        );
-    }
     eprintln!("Waiting for the browser...");
+    // Opened beside the wait, not before it: a text browser (`w3m`, `lynx`) runs in the
+    // foreground until it exits, and it follows the redirect to the listener meanwhile.
+    let opening = tokio::task::spawn_blocking(move || webbrowser::open(&url));
+    tokio::spawn(async move {
+        if let Ok(Err(error)) = opening.await {
+            tracing::info!(%error, "could not open a browser");
+            eprintln!(
+                "(could not open a browser; open the URL above yourself, or run again with \
+                 `--use-device-code`)"
+            );
+        }
+    });
 
     let login = async {
         // The listener is closed when `wait` returns, before the code is exchanged.
