@@ -377,7 +377,7 @@ fn the_loopback_listener_bounds_what_another_local_user_sends() {
     // Another path gets a 404 and the wait goes on.
     let mut other = TcpStream::connect(address).unwrap();
     other
-        .write_all(b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .write_all(b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut answer = String::new();
     other.read_to_string(&mut answer).unwrap();
