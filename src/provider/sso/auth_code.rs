@@ -24,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use ureq::http::Uri;
+use zeroize::Zeroizing;
 
 use super::device::Grant;
 use super::registration::{ClientRegistration, GRANT_AUTHORIZATION_CODE, SCOPE};
@@ -41,6 +42,8 @@ const STATE_BYTES: usize = 16;
 /// The most a request's head (request line and headers) may take on the listener; a browser's
 /// callback is well under it.
 const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// How much one read from a connection takes.
+const READ_CHUNK: usize = 1024;
 /// How long one connection may take to send its request's head.
 const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections read at once; more wait in the listen queue.
@@ -206,8 +209,8 @@ pub async fn authorize(
 /// A request on the listener, as far as the login cares.
 struct Request {
     stream: TcpStream,
-    /// The query of a `GET` on the callback path.
-    query: String,
+    /// The query of a `GET` on the callback path: it carries the authorization code.
+    query: Secret<String>,
 }
 
 /// Serve the listener until one answer arrives on the callback path or the time is up. Each
@@ -240,7 +243,7 @@ async fn wait(
                 _ => continue,
             },
         };
-        let answer = read_callback(&request.query, state);
+        let answer = read_callback(request.query.expose(), state);
         let signed_in = answer.as_ref().is_ok_and(|a| matches!(a, Answer::Code(_)));
         let (status, page) = if signed_in {
             ("200 OK", PAGE_SIGNED_IN)
@@ -282,11 +285,13 @@ fn read_callback(query: &str, state: &str) -> Result<Answer, ProviderError> {
 /// [`REQUEST_READ_TIMEOUT`]. A `GET` on the callback path is handed back; anything else is
 /// answered with a 404 (or dropped, when it is too big, too slow or not HTTP) here.
 async fn read_request(mut stream: TcpStream) -> Option<Request> {
-    let mut head = Vec::with_capacity(1024);
+    // Sized for the largest head accepted, so that no copy of the code is left behind by a
+    // reallocation; both buffers are zeroized when dropped.
+    let mut head = Zeroizing::new(Vec::with_capacity(MAX_REQUEST_BYTES + READ_CHUNK));
     let complete = tokio::time::timeout(REQUEST_READ_TIMEOUT, async {
-        let mut buffer = [0u8; 1024];
+        let mut buffer = Zeroizing::new([0u8; READ_CHUNK]);
         loop {
-            let read = stream.read(&mut buffer).await.ok()?;
+            let read = stream.read(buffer.as_mut()).await.ok()?;
             if read == 0 {
                 return None;
             }
@@ -314,7 +319,7 @@ async fn read_request(mut stream: TcpStream) -> Option<Request> {
     }
     Some(Request {
         stream,
-        query: query.to_owned(),
+        query: Secret::new(query.to_owned()),
     })
 }
 
