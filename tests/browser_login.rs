@@ -332,3 +332,100 @@ fn a_real_browser_denying_consent_stores_nothing() {
     assert!(page.contains("Sign-in failed"), "{page}");
     nothing_stored(&world);
 }
+
+/// Another local user can reach the loopback listener before the browser does. A huge request, a
+/// request that never ends (slowloris) and a request for another path neither grow the process
+/// without bound nor hold the listener: the real answer still signs in, and the port is closed
+/// afterwards.
+#[test]
+fn the_loopback_listener_bounds_what_another_local_user_sends() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    let world = World::new();
+    let waiting = browser(
+        &world,
+        "waiting",
+        "printf '%s' \"$1\" > \"$HOME/url\"\n\
+         i=0; while [ ! -e \"$HOME/go\" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done\n\
+         exec curl -sS -L -o /dev/null \"$1\"",
+    );
+    let mut run = world.cmd(&["login"]).env("BROWSER", &waiting);
+    run.command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = run.command.spawn().unwrap();
+    let url_file = world.home.path().join("url");
+    let started = Instant::now();
+    while !url_file.exists() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = std::fs::read_to_string(&url_file).unwrap();
+    let port: u16 = url
+        .split("redirect_uri=http%3A%2F%2F127.0.0.1%3A")
+        .nth(1)
+        .and_then(|rest| rest.split('%').next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("no loopback port in {url}"));
+    let address = ("127.0.0.1", port);
+
+    // Slowloris: half a request line, never finished, held open through the login.
+    let mut slow = TcpStream::connect(address).unwrap();
+    slow.write_all(b"GET /oauth/cal").unwrap();
+
+    // Another path gets a 404 and the wait goes on.
+    let mut other = TcpStream::connect(address).unwrap();
+    other
+        .write_all(b"GET /favicon.ico HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = String::new();
+    other.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+
+    // A request line of 64 MiB is cut off long before its end.
+    let mut huge = TcpStream::connect(address).unwrap();
+    huge.set_write_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    huge.write_all(b"GET /oauth/callback?code=").unwrap();
+    let chunk = vec![b'a'; 1 << 20];
+    let sent = (0..64)
+        .take_while(|_| huge.write_all(&chunk).is_ok())
+        .count();
+    assert!(sent < 64, "the listener read a 64 MiB request line");
+
+    world.write("go", "");
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("Logged in to"), "{stderr}");
+    assert!(
+        TcpStream::connect(address).is_err(),
+        "the listener is closed after the answer"
+    );
+    drop(slow);
+    world.run(&["env", "dev"]).success();
+}
+
+/// A text browser (`BROWSER=w3m` over SSH) runs in the foreground until it exits, and it follows
+/// the redirect to the listener while it runs: the listener answers it meanwhile.
+#[test]
+fn a_text_browser_in_the_foreground_reaches_the_listener() {
+    let world = World::new();
+    // webbrowser runs a browser named like a text browser in the foreground and waits for it.
+    let w3m = browser(
+        &world,
+        "w3m",
+        "exec curl -sS -L --max-time 15 -o /dev/null \"$1\"",
+    );
+    let started = Instant::now();
+    world
+        .cmd(&["login"])
+        .env("BROWSER", &w3m)
+        .env("ATMOS_LOGIN_TIMEOUT", "5s")
+        .run()
+        .success()
+        .stderr_has("Logged in to");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    world.run(&["env", "dev"]).success();
+}

@@ -187,6 +187,50 @@ fn logout_of_the_provider_ends_the_portal_session_and_the_next_env_needs_a_login
     assert!(logouts(&world.emulator).is_empty());
 }
 
+/// An access token that has expired (by the clock, or rejected by the portal first) still leaves
+/// a refresh token that works at the service: logout renews the access token to end the
+/// server-side session, instead of leaving it open for every copy of that refresh token.
+#[test]
+fn logout_with_an_expired_access_token_still_ends_the_portal_session() {
+    for by_clock in [true, false] {
+        let mut org = test_org();
+        if by_clock {
+            org.settings.access_token_ttl_secs = 1;
+        }
+        let world = World::with_org(org);
+        world.login();
+        if by_clock {
+            std::thread::sleep(Duration::from_millis(1500));
+        } else {
+            world.emulator.expire_access_tokens();
+        }
+        let out = world.run(&["logout"]).success();
+        assert!(
+            out.stdout.starts_with(&format!(
+                "Ended the IAM Identity Center session of {} (us-east-1) at the portal.\n",
+                world.start_url
+            )),
+            "by clock: {by_clock}\n{}",
+            out.stdout
+        );
+        assert_eq!(
+            world.emulator.live_refresh_tokens(),
+            0,
+            "by clock: {by_clock}: the server-side session ended"
+        );
+        assert!(
+            logouts(&world.emulator)
+                .iter()
+                .any(|call| call.status == 200),
+            "by clock: {by_clock}"
+        );
+        world
+            .run(&["env", "dev"])
+            .code(3)
+            .stderr_has("hint: run `atmos-auth login`");
+    }
+}
+
 /// Logging out of the provider removes the credentials of provisioned identities too.
 #[test]
 fn logout_of_the_provider_removes_provisioned_identities_credentials() {
@@ -272,7 +316,9 @@ fn a_portal_that_cannot_be_told_still_logs_out_locally() {
 
     world.emulator.clear_faults();
     world.login();
+    // Ended at the portal already: neither the access token nor the refresh token works.
     world.emulator.expire_access_tokens();
+    world.emulator.revoke_refresh_tokens();
     let out = world.run(&["logout"]).success();
     assert!(
         out.stdout

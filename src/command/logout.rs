@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_sso::error::ProvideErrorMetadata;
 
@@ -26,7 +26,7 @@ use crate::config::{self, Config, IdentityCenter, Provider, ProviderKind};
 use crate::error::{Error, exit};
 use crate::identity::{Ambient, Plan};
 use crate::provider::ProviderError;
-use crate::provider::sso::{self, GrantKind, SsoSession, UNAUTHORIZED};
+use crate::provider::sso::{self, GrantKind, LoginPolicy, SsoSession, UNAUTHORIZED};
 use crate::sdk::{self, Clients};
 use crate::store::{self, CredentialStore, EntryKey, Namespace, StoreError, StoreKind, bound_id};
 use crate::upstream::UpstreamError;
@@ -240,16 +240,18 @@ fn obtained_elsewhere(sso: &IdentityCenter, existing: &[EntryKey], known: &[Item
 }
 
 /// Ends the session of `sso` at the portal (`Logout`) when `store` holds its token. The token
-/// goes to the session's own endpoints only. A token the portal no longer accepts means the
-/// server-side session is over already.
+/// goes to the session's own endpoints only. An access token that has expired, or that the
+/// portal rejects, is renewed with the refresh token first (once): the refresh token keeps the
+/// server-side session alive, so a stale access token must not leave it open. A session that
+/// cannot be renewed is over at the portal already.
 fn end_session(report: &mut Report, sso: &IdentityCenter, store: &CredentialStore) {
     let session = SsoSession::new(sso, store);
-    let token = match session.cached() {
-        Ok(Some(token)) => token,
+    match session.cached() {
+        Ok(Some(_)) => {}
         Ok(None) => return,
         // The listing that follows reports the store, once.
         Err(error) => return tracing::debug!(%error, "could not read the SSO session"),
-    };
+    }
     let what = format!(
         "the IAM Identity Center session of {} ({}) at the portal",
         sso.start_url, sso.region
@@ -262,27 +264,39 @@ fn end_session(report: &mut Report, sso: &IdentityCenter, store: &CredentialStor
         .and_then(|runtime| {
             runtime.block_on(async {
                 let clients = Clients::new(&sso.region)?;
-                let sent = clients
-                    .sso_portal(session.endpoints())
-                    .logout()
-                    .access_token(token.access_token.expose())
-                    .send()
-                    .await;
-                match sent {
-                    Ok(_) => Ok(true),
-                    Err(error)
-                        if error.as_service_error().and_then(|e| e.code())
-                            == Some(UNAUTHORIZED) =>
+                for attempt in 0..2 {
+                    let token = match session
+                        .access_token(&clients, LoginPolicy::Never, SystemTime::now())
+                        .await
                     {
-                        Ok(false)
+                        Ok(token) => token,
+                        Err(ProviderError::LoginRequired { .. }) => return Ok(false),
+                        Err(error) => return Err(error),
+                    };
+                    let sent = clients
+                        .sso_portal(session.endpoints())
+                        .logout()
+                        .access_token(token.expose())
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(_) => return Ok(true),
+                        Err(error)
+                            if error.as_service_error().and_then(|e| e.code())
+                                == Some(UNAUTHORIZED) =>
+                        {
+                            tracing::info!(attempt, "the portal rejected the access token");
+                            session.invalidate_access_token(&token).await?;
+                        }
+                        Err(error) => return Err(UpstreamError::from_sdk("Logout", error).into()),
                     }
-                    Err(error) => Err(UpstreamError::from_sdk("Logout", error).into()),
                 }
+                Ok(false)
             })
         });
     match told {
         Ok(true) => report.line(format!("Ended {what}.")),
-        Ok(false) => tracing::info!("the portal no longer knew the session's access token"),
+        Ok(false) => tracing::info!("the portal no longer knew the session"),
         Err(error) => {
             report.provider_failed(error);
             eprintln!(

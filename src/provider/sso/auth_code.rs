@@ -3,7 +3,7 @@
 //!
 //! One login: listen on `127.0.0.1` at a port the system picks, open the browser on the OIDC
 //! endpoint's `/authorize` page with an S256 challenge and a random `state`, take exactly one
-//! answer on `/oauth/callback`, check its `state`, close the listener, and exchange the code
+//! answer on `/oauth/callback` (each connection bounded in size and time), check its `state`, close the listener, and exchange the code
 //! with the verifier (CreateToken). A timeout, Ctrl+C, a denied consent or a wrong `state` end
 //! the login with nothing stored.
 //!
@@ -12,16 +12,19 @@
 //! secrets: the verifier never leaves this process except to CreateToken, and the code arrives
 //! only on the loopback listener, which answers with a fixed page that echoes nothing.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::net::Ipv4Addr;
+use std::time::Duration;
 
 use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinSet;
 use ureq::http::Uri;
+use zeroize::Zeroizing;
 
 use super::device::Grant;
 use super::registration::{ClientRegistration, GRANT_AUTHORIZATION_CODE, SCOPE};
@@ -36,9 +39,15 @@ pub const CALLBACK_PATH: &str = "/oauth/callback";
 /// 48 random bytes make a 64-character verifier of `[A-Za-z0-9-_]` (RFC 7636 allows 43-128).
 const VERIFIER_BYTES: usize = 48;
 const STATE_BYTES: usize = 16;
-/// How often the waiting thread looks up from the listener to see whether the login was
-/// cancelled.
-const WAIT_SLICE_MS: u64 = 200;
+/// The most a request's head (request line and headers) may take on the listener; a browser's
+/// callback is well under it.
+const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// How much one read from a connection takes.
+const READ_CHUNK: usize = 1024;
+/// How long one connection may take to send its request's head.
+const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections read at once; more wait in the listen queue.
+const MAX_CONNECTIONS: usize = 64;
 /// RFC 3986 unreserved characters stay as they are in a query value; everything else is
 /// percent-encoded (a space as `%20`, as the service expects in `scopes`).
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
@@ -140,13 +149,13 @@ pub async fn authorize(
     start_url: &str,
     timeout: Duration,
 ) -> Result<Grant, ProviderError> {
-    let server = tiny_http::Server::http("127.0.0.1:0")
-        .map_err(|e| ProviderError::Listener(std::io::Error::other(e.to_string())))?;
-    let port = server
-        .server_addr()
-        .to_ip()
-        .map(|address| address.port())
-        .ok_or_else(|| ProviderError::Listener(std::io::Error::other("not a TCP listener")))?;
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .map_err(ProviderError::Listener)?;
+    let port = listener
+        .local_addr()
+        .map_err(ProviderError::Listener)?
+        .port();
     let redirect_uri = format!("http://127.0.0.1:{port}{CALLBACK_PATH}");
     let pkce = Pkce::new();
     let state = random_state();
@@ -163,25 +172,23 @@ pub async fn authorize(
         printable(start_url),
         printable(&url)
     );
-    if let Err(error) = webbrowser::open(&url) {
-        tracing::info!(%error, "could not open a browser");
-        eprintln!(
-            "(could not open a browser; open the URL above yourself, or run again with \
-             `--use-device-code`)"
-        );
-    }
     eprintln!("Waiting for the browser...");
+    // Opened beside the wait, not before it: a text browser (`w3m`, `lynx`) runs in the
+    // foreground until it exits, and it follows the redirect to the listener meanwhile.
+    let opening = tokio::task::spawn_blocking(move || webbrowser::open(&url));
+    tokio::spawn(async move {
+        if let Ok(Err(error)) = opening.await {
+            tracing::info!(%error, "could not open a browser");
+            eprintln!(
+                "(could not open a browser; open the URL above yourself, or run again with \
+                 `--use-device-code`)"
+            );
+        }
+    });
 
-    let cancelled = Arc::new(AtomicBool::new(false));
-    let waiting = {
-        let cancelled = Arc::clone(&cancelled);
-        let state = state.clone();
-        tokio::task::spawn_blocking(move || wait(server, &state, timeout, &cancelled))
-    };
     let login = async {
-        let answer = waiting
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+        // The listener is closed when `wait` returns, before the code is exchanged.
+        let answer = wait(listener, &state, timeout).await?;
         let code = match answer {
             Answer::Code(code) => code,
             Answer::Refused(error) if error == "access_denied" => {
@@ -193,49 +200,58 @@ pub async fn authorize(
     };
     tokio::select! {
         result = login => result,
-        _ = tokio::signal::ctrl_c() => {
-            // The waiting thread sees this within one slice and closes the listener; nothing
-            // has been stored.
-            cancelled.store(true, Ordering::SeqCst);
-            Err(ProviderError::Interrupted)
-        }
+        // Dropping the login closes the listener and every connection; nothing has been
+        // stored.
+        _ = tokio::signal::ctrl_c() => Err(ProviderError::Interrupted),
     }
 }
 
-/// Serve the listener until one answer arrives on the callback path, the time is up or the
-/// login is cancelled. Other paths (a browser asking for `/favicon.ico`) get a 404 and the wait
-/// goes on. The listener is closed when this returns.
-fn wait(
-    server: tiny_http::Server,
+/// A request on the listener, as far as the login cares.
+struct Request {
+    stream: TcpStream,
+    /// The query of a `GET` on the callback path: it carries the authorization code.
+    query: Secret<String>,
+}
+
+/// Serve the listener until one answer arrives on the callback path or the time is up. Each
+/// connection is read on its own, bounded in size and time, so a slow or huge request from
+/// another local user neither holds the listener nor grows the process. Other paths (a browser
+/// asking for `/favicon.ico`) get a 404 and the wait goes on. The listener and every open
+/// connection are closed when this returns.
+async fn wait(
+    listener: TcpListener,
     state: &str,
     timeout: Duration,
-    cancelled: &AtomicBool,
 ) -> Result<Answer, ProviderError> {
-    let deadline = Instant::now() + timeout;
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let mut connections = JoinSet::new();
     loop {
-        if cancelled.load(Ordering::SeqCst) {
-            return Err(ProviderError::Interrupted);
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(ProviderError::BrowserTimedOut(timeout));
-        }
-        let slice = left.min(Duration::from_millis(WAIT_SLICE_MS));
-        let request = match server.recv_timeout(slice) {
-            Ok(Some(request)) => request,
-            Ok(None) => continue,
-            Err(error) => return Err(ProviderError::Listener(error)),
+        let request = tokio::select! {
+            () = &mut deadline => return Err(ProviderError::BrowserTimedOut(timeout)),
+            accepted = listener.accept(), if connections.len() < MAX_CONNECTIONS => {
+                match accepted {
+                    Ok((stream, _)) => {
+                        connections.spawn(read_request(stream));
+                    }
+                    Err(error) => tracing::debug!(%error, "a loopback connection failed"),
+                }
+                continue;
+            }
+            Some(read) = connections.join_next() => match read {
+                Ok(Some(request)) => request,
+                _ => continue,
+            },
         };
-        let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
-        if path != CALLBACK_PATH || *request.method() != tiny_http::Method::Get {
-            let _ = request.respond(tiny_http::Response::empty(404));
-            continue;
-        }
-        let answer = read_callback(query, state);
-        respond(
-            request,
-            answer.as_ref().is_ok_and(|a| matches!(a, Answer::Code(_))),
-        );
+        let answer = read_callback(request.query.expose(), state);
+        let signed_in = answer.as_ref().is_ok_and(|a| matches!(a, Answer::Code(_)));
+        let (status, page) = if signed_in {
+            ("200 OK", PAGE_SIGNED_IN)
+        } else {
+            ("400 Bad Request", PAGE_FAILED)
+        };
+        // A browser that went away cannot be told; the login goes on with what it sent.
+        let _ = reply(request.stream, status, page).await;
         return answer;
     }
 }
@@ -265,24 +281,57 @@ fn read_callback(query: &str, state: &str) -> Result<Answer, ProviderError> {
     }
 }
 
-fn respond(request: tiny_http::Request, signed_in: bool) {
-    let (status, page) = if signed_in {
-        (200, PAGE_SIGNED_IN)
-    } else {
-        (400, PAGE_FAILED)
-    };
-    let mut response = tiny_http::Response::from_string(page).with_status_code(status);
-    for (name, value) in [
-        ("Content-Type", "text/html; charset=utf-8"),
-        ("Cache-Control", "no-store"),
-        ("Connection", "close"),
-    ] {
-        if let Ok(header) = tiny_http::Header::from_bytes(name, value) {
-            response.add_header(header);
+/// Read one request's head (request line and headers) within [`MAX_REQUEST_BYTES`] and
+/// [`REQUEST_READ_TIMEOUT`]. A `GET` on the callback path is handed back; anything else is
+/// answered with a 404 (or dropped, when it is too big, too slow or not HTTP) here.
+async fn read_request(mut stream: TcpStream) -> Option<Request> {
+    // Sized for the largest head accepted, so that no copy of the code is left behind by a
+    // reallocation; both buffers are zeroized when dropped.
+    let mut head = Zeroizing::new(Vec::with_capacity(MAX_REQUEST_BYTES + READ_CHUNK));
+    let complete = tokio::time::timeout(REQUEST_READ_TIMEOUT, async {
+        let mut buffer = Zeroizing::new([0u8; READ_CHUNK]);
+        loop {
+            let read = stream.read(buffer.as_mut()).await.ok()?;
+            if read == 0 {
+                return None;
+            }
+            head.extend_from_slice(&buffer[..read]);
+            if head.windows(4).any(|w| w == b"\r\n\r\n") || head.windows(2).any(|w| w == b"\n\n") {
+                return Some(());
+            }
+            if head.len() > MAX_REQUEST_BYTES {
+                return None;
+            }
         }
+    })
+    .await;
+    if !matches!(complete, Ok(Some(()))) {
+        return None;
     }
-    // A browser that went away cannot be told; the login goes on with what it sent.
-    let _ = request.respond(response);
+    let line = head.split(|&b| b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?.trim_end_matches('\r');
+    let mut parts = line.split(' ');
+    let (method, target) = (parts.next()?, parts.next()?);
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if method != "GET" || path != CALLBACK_PATH {
+        let _ = reply(stream, "404 Not Found", "").await;
+        return None;
+    }
+    Some(Request {
+        stream,
+        query: Secret::new(query.to_owned()),
+    })
+}
+
+/// Answer and close the connection: one response per connection, never kept alive.
+async fn reply(mut stream: TcpStream, status: &str, page: &str) -> std::io::Result<()> {
+    let response = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{page}",
+        page.len()
+    );
+    stream.write_all(response.as_bytes()).await?;
+    stream.shutdown().await
 }
 
 /// CreateToken with the code, the verifier and the very redirect URI the browser was sent to.
