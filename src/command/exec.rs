@@ -4,10 +4,11 @@
 
 use std::ffi::OsString;
 
-use super::{Context, aws_config, login_policy, region_of};
-use crate::config::Identity;
+use super::{Context, aws_config, login_policy, region_of, serve};
+use crate::config::{ExecCredentials, Identity};
 use crate::credentials::Credentials;
 use crate::error::Error;
+use crate::output::supervise::Signals;
 use crate::output::{self, EnvVar};
 use crate::secret::Secret;
 
@@ -58,8 +59,20 @@ pub fn run(
     context: &Context,
     identity: Option<&str>,
     login: bool,
+    server: bool,
     argv: &[OsString],
 ) -> Result<i32, Error> {
+    if serves(context, server) {
+        // Before anything can start a thread.
+        let signals = Signals::take();
+        let child = child_env(context, identity, login)?;
+        return serve::run(context, &signals, child, argv);
+    }
     let child = child_env(context, identity, login)?;
     Ok(output::exec::run(argv, &child.vars)?)
+}
+
+/// Whether the command gets a credential server: `--server`, else `auth.exec.credentials`.
+pub fn serves(context: &Context, server: bool) -> bool {
+    server || context.config.auth.exec_credentials == Some(ExecCredentials::Server)
 }

@@ -6,17 +6,21 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::time::SystemTime;
 
-use super::Context;
-use super::exec::child_env;
+use super::exec::{child_env, serves};
+use super::{Context, serve};
 use crate::error::Error;
+use crate::output::supervise::Signals;
 use crate::output::{self, shell};
 
 pub fn run(
     context: &Context,
     identity: Option<&str>,
     login: bool,
+    server: bool,
     args: &[OsString],
 ) -> Result<i32, Error> {
+    // Before anything can start a thread.
+    let signals = serves(context, server).then(Signals::take);
     let mut child = child_env(context, identity, login)?;
     let holding = child
         .holding
@@ -37,5 +41,8 @@ pub fn run(
     }
     let mut argv = vec![shell::program(std::env::var_os(shell::SHELL))];
     argv.extend(args.iter().cloned());
-    Ok(output::exec::run(&argv, &child.vars)?)
+    match signals {
+        Some(signals) => serve::run(context, &signals, child, &argv),
+        None => Ok(output::exec::run(&argv, &child.vars)?),
+    }
 }
