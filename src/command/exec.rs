@@ -8,7 +8,6 @@ use super::{Context, aws_config, login_policy, region_of, serve};
 use crate::config::{ExecCredentials, Identity};
 use crate::credentials::Credentials;
 use crate::error::Error;
-use crate::output::supervise::Signals;
 use crate::output::{self, EnvVar};
 use crate::secret::Secret;
 
@@ -62,13 +61,10 @@ pub fn run(
     server: bool,
     argv: &[OsString],
 ) -> Result<i32, Error> {
-    if serves(context, server) {
-        // Before anything can start a thread.
-        let signals = Signals::take();
-        let child = child_env(context, identity, login)?;
-        return serve::run(context, &signals, child, argv);
-    }
     let child = child_env(context, identity, login)?;
+    if serves(context, server) {
+        return serve::run(context, child, argv);
+    }
     Ok(output::exec::run(argv, &child.vars)?)
 }
 

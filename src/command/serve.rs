@@ -15,9 +15,9 @@ use crate::config::Identity;
 use crate::credentials::Credentials;
 use crate::error::{Error, exit};
 use crate::identity::Resolver;
+use crate::output::EnvVar;
 use crate::output::container::{self, Secrets, Verdict};
 use crate::output::supervise::{self, Signals};
-use crate::output::EnvVar;
 use crate::provider::sso::LoginPolicy;
 use crate::secret::Secret;
 use crate::text::printable;
@@ -33,6 +33,8 @@ const UNAVAILABLE_CODE: &str = "CredentialsUnavailable";
 pub enum ServeError {
     #[error("could not generate the credential server's token")]
     Random(#[source] getrandom::Error),
+    #[error("could not set up the forwarding of signals to the command")]
+    Signals(#[source] std::io::Error),
     #[error("could not listen on 127.0.0.1 for the credential server")]
     Listen(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -159,7 +161,10 @@ impl Cache<'_, '_> {
                 }
                 self.failing = true;
                 let body = container::render_failure(code, &format!("atmos-auth: {message}"));
-                json(container::UNAVAILABLE, zeroize::Zeroizing::new(body.into_bytes()))
+                json(
+                    container::UNAVAILABLE,
+                    zeroize::Zeroizing::new(body.into_bytes()),
+                )
             }
         }
     }
@@ -181,8 +186,8 @@ impl Cache<'_, '_> {
 
 fn json(status: u16, body: zeroize::Zeroizing<Vec<u8>>) -> Response {
     let length = body.len();
-    let content_type = tiny_http::Header::from_bytes("Content-Type", "application/json")
-        .expect("a valid header");
+    let content_type =
+        tiny_http::Header::from_bytes("Content-Type", "application/json").expect("a valid header");
     tiny_http::Response::new(
         status.into(),
         vec![content_type],
@@ -192,14 +197,9 @@ fn json(status: u16, body: zeroize::Zeroizing<Vec<u8>>) -> Response {
     )
 }
 
-/// Run `argv` under a credential server for the identity `child` holds. `signals` must have
-/// been taken before `child` was built (building it can start threads).
-pub fn run(
-    context: &Context,
-    signals: &Signals,
-    child: ChildEnv<'_>,
-    argv: &[OsString],
-) -> Result<i32, Error> {
+/// Run `argv` under a credential server for the identity `child` holds.
+pub fn run(context: &Context, child: ChildEnv<'_>, argv: &[OsString]) -> Result<i32, Error> {
+    let signals = &Signals::take().map_err(ServeError::Signals)?;
     let ChildEnv { holding, mut vars } = child;
     let Some((identity, first)) = holding else {
         // `--identity=false`: nothing to serve; the command still gets every identity as a

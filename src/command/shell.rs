@@ -9,7 +9,6 @@ use std::time::SystemTime;
 use super::exec::{child_env, serves};
 use super::{Context, serve};
 use crate::error::Error;
-use crate::output::supervise::Signals;
 use crate::output::{self, shell};
 
 pub fn run(
@@ -19,8 +18,6 @@ pub fn run(
     server: bool,
     args: &[OsString],
 ) -> Result<i32, Error> {
-    // Before anything can start a thread.
-    let signals = serves(context, server).then(Signals::take);
     let mut child = child_env(context, identity, login)?;
     let holding = child
         .holding
@@ -41,8 +38,8 @@ pub fn run(
     }
     let mut argv = vec![shell::program(std::env::var_os(shell::SHELL))];
     argv.extend(args.iter().cloned());
-    match signals {
-        Some(signals) => serve::run(context, &signals, child, &argv),
-        None => Ok(output::exec::run(&argv, &child.vars)?),
+    if serves(context, server) {
+        return serve::run(context, child, &argv);
     }
+    Ok(output::exec::run(&argv, &child.vars)?)
 }

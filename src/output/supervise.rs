@@ -6,8 +6,8 @@
 //! atmos-auth was started from a shell: the terminal's own signals (Ctrl+C, Ctrl+\, hangup) and
 //! job control (Ctrl+Z, `fg`) reach both, exactly as they reach a pipeline. Signals sent to
 //! atmos-auth alone (`kill`, a CI runner cancelling the job) are forwarded to the child; one the
-//! terminal sent is not, so the child never sees a second Ctrl+C it did not type (a second one
-//! makes Terraform abandon its state lock). atmos-auth exits with the child's status, 128+N when
+//! terminal sent is not (Linux says which is which), so the child never sees a second Ctrl+C it
+//! did not type (a second one makes Terraform abandon its state lock). atmos-auth exits with the child's status, 128+N when
 //! signal N killed it. This module does no credential work.
 
 use std::ffi::OsString;
@@ -30,9 +30,8 @@ enum Child {
     Exited,
 }
 
-/// Holds the forwarded signals from the moment it is made: every thread started afterwards
-/// inherits the blocked mask, and one thread takes them with `sigwaitinfo`, so no thread of
-/// atmos-auth dies of them. Make it before anything starts threads (an SDK's resolver pool).
+/// Catches the forwarded signals from the moment it is made (process-wide handlers, whatever
+/// thread the kernel picks), and forwards them from a thread of its own.
 pub struct Signals {
     #[cfg(unix)]
     child: std::sync::Arc<std::sync::Mutex<Child>>,
@@ -40,65 +39,35 @@ pub struct Signals {
 
 impl Signals {
     #[cfg(unix)]
-    pub fn take() -> Self {
+    pub fn take() -> Result<Self, std::io::Error> {
+        use signal_hook::iterator::SignalsInfo;
+        use signal_hook::iterator::exfiltrator::origin::WithOrigin;
+        use signal_hook::low_level::siginfo::Cause;
+
         let child = std::sync::Arc::new(std::sync::Mutex::new(Child::NotStarted));
-        let set = signal_set();
-        // SAFETY: `set` is an initialised signal set; the old mask is not wanted.
-        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+        let mut caught = SignalsInfo::<WithOrigin>::new(FORWARDED)?;
         let shared = std::sync::Arc::clone(&child);
         std::thread::spawn(move || {
-            loop {
-                // SAFETY: an all-zero `siginfo_t` is a valid value for sigwaitinfo to fill.
-                let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-                // SAFETY: `set` and `info` are valid for the call.
-                let signal = unsafe { libc::sigwaitinfo(&set, &mut info) };
-                if signal < 0 {
-                    continue;
-                }
+            for origin in caught.forever() {
                 let state = *shared.lock().unwrap_or_else(|poison| poison.into_inner());
                 match state {
-                    Child::NotStarted => std::process::exit(128 + signal),
+                    Child::NotStarted => std::process::exit(128 + origin.signal),
+                    // The terminal sent it to its whole foreground group: the child has it.
+                    Child::Running(_) if matches!(origin.cause, Cause::Kernel) => {}
                     // SAFETY: the pid is our unreaped child's; the lock is held while it is read.
-                    Child::Running(pid) if !from_terminal(&info) => unsafe {
-                        libc::kill(pid, signal);
+                    Child::Running(pid) => unsafe {
+                        libc::kill(pid, origin.signal);
                     },
-                    Child::Running(_) | Child::Exited => {}
+                    Child::Exited => {}
                 }
             }
         });
-        Self { child }
+        Ok(Self { child })
     }
 
     #[cfg(not(unix))]
-    pub fn take() -> Self {
-        Self {}
-    }
-}
-
-#[cfg(unix)]
-fn signal_set() -> libc::sigset_t {
-    // SAFETY: sigemptyset initialises the set before sigaddset reads it.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for signal in FORWARDED {
-            libc::sigaddset(&mut set, signal);
-        }
-        set
-    }
-}
-
-/// Whether the kernel sent the signal on a terminal's behalf (to the whole foreground process
-/// group, the child included) rather than a process sending it to atmos-auth.
-#[cfg(unix)]
-fn from_terminal(info: &libc::siginfo_t) -> bool {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        info.si_code == libc::SI_KERNEL
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        info.si_code != libc::SI_USER
+    pub fn take() -> Result<Self, std::io::Error> {
+        Ok(Self {})
     }
 }
 
