@@ -598,3 +598,33 @@ fn shell_quote(words: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[test]
+fn default_profiles_of_the_users_own_files_do_not_outrank_the_endpoint() {
+    let world = World::new();
+    world.login();
+    world.write(
+        ".aws/credentials",
+        "[default]\naws_access_key_id = AKIADEFAULTDEFAULT00\naws_secret_access_key = stale\n",
+    );
+    world.write(
+        ".aws/config",
+        "[default]\nregion = us-east-1\ncredential_process = sh -c 'exit 1'\n",
+    );
+    let out = world
+        .run(&[
+            "exec",
+            "--server",
+            "plat-prod/terraform",
+            "--",
+            "aws",
+            "sts",
+            "get-caller-identity",
+            "--query",
+            "Account",
+            "--output",
+            "text",
+        ])
+        .success();
+    assert_eq!(out.stdout, "444444444444\n");
+}

@@ -12,7 +12,7 @@ use crate::output::{self, EnvVar};
 use crate::secret::Secret;
 
 /// Points every SDK in the child at the generated config.
-const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
+pub(super) const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
 
 /// What a child of `exec` or `shell` gets.
 pub struct ChildEnv<'c> {

@@ -10,7 +10,8 @@ use std::ffi::OsString;
 use std::io::Cursor;
 use std::time::SystemTime;
 
-use super::exec::ChildEnv;
+use super::aws_config;
+use super::exec::{AWS_CONFIG_FILE, ChildEnv};
 use crate::config::Identity;
 use crate::credentials::Credentials;
 use crate::error::{Error, exit};
@@ -208,6 +209,17 @@ pub fn run(context: &Context, child: ChildEnv<'_>, argv: &[OsString]) -> Result<
     };
     let server = CredentialServer::bind()?;
     vars.retain(|var| !container::REPLACED.contains(&var.name.as_str()));
+    let config_file = aws_config::generate_for_server(&context.config)?;
+    for var in &mut vars {
+        if var.name == AWS_CONFIG_FILE {
+            var.value = Secret::new(config_file.to_string_lossy().into_owned());
+        }
+    }
+    vars.push(EnvVar {
+        name: container::SHARED_CREDENTIALS_FILE.into(),
+        value: Secret::new(container::EMPTY_FILE.into()),
+        secret: false,
+    });
     vars.extend(server.vars());
     let listening = &server;
     std::thread::scope(|scope| {

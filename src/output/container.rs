@@ -21,6 +21,11 @@ pub const REPLACED: [&str; 4] = [
     super::vars::SESSION_TOKEN,
     super::vars::CREDENTIAL_EXPIRATION,
 ];
+/// The shared credentials file: a served command gets an empty one, since keys under
+/// `[default]` there would be used instead of the endpoint.
+pub const SHARED_CREDENTIALS_FILE: &str = "AWS_SHARED_CREDENTIALS_FILE";
+/// An empty file on every Unix.
+pub const EMPTY_FILE: &str = "/dev/null";
 /// Random bytes in the authorization token: 256 bits.
 const TOKEN_BYTES: usize = 32;
 /// Random bytes in the URL path, so another local user cannot even find the endpoint.
