@@ -172,6 +172,10 @@ the shell, whose exit status is the one the caller sees. An interactive shell st
 line naming the identity and when its credentials expire; after that, start a new shell (the
 AWS profiles, `aws --profile NAME`, refresh themselves).
 
+With --server (or `auth.exec.credentials: server`) the shell gets a loopback credential
+endpoint instead of keys, renewed for as long as it runs (see `exec --help`); atmos-auth then
+stays its parent and exits with its status.
+
 Examples:
   atmos-auth shell plat-dev/terraform
   atmos-auth shell plat-dev/terraform -- -c 'aws s3 ls'")]

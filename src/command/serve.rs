@@ -8,7 +8,7 @@
 
 use std::ffi::OsString;
 use std::io::Cursor;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::aws_config;
 use super::exec::{AWS_CONFIG_FILE, ChildEnv};
@@ -25,6 +25,8 @@ use crate::text::printable;
 
 use super::Context;
 
+/// How long a request in progress may delay atmos-auth's exit once the command has ended.
+const STOP_GRACE: Duration = Duration::from_millis(500);
 /// The `Code` of the answer when the sign-in has ended.
 const LOGIN_REQUIRED_CODE: &str = "LoginRequired";
 /// The `Code` of the answer when credentials cannot be had for another reason.
@@ -223,9 +225,18 @@ pub fn run(context: &Context, child: ChildEnv<'_>, argv: &[OsString]) -> Result<
     vars.extend(server.vars());
     let listening = &server;
     std::thread::scope(|scope| {
-        scope.spawn(move || listening.serve(&context.resolver(), identity, first));
-        let code = supervise::run(signals, argv, &vars);
+        let serving = scope.spawn(move || listening.serve(&context.resolver(), identity, first));
+        let code = supervise::run(signals, argv, &vars)?;
         server.stop();
-        Ok(code?)
+        // A request still being resolved (waiting for another process's lock, say) must not
+        // keep atmos-auth alive after its command: give it a moment, then leave without it.
+        let deadline = Instant::now() + STOP_GRACE;
+        while !serving.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        if !serving.is_finished() {
+            std::process::exit(code);
+        }
+        Ok(code)
     })
 }

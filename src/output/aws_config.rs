@@ -320,10 +320,19 @@ mod tests {
 
     #[test]
     fn the_default_profile_loses_its_credential_sources_only() {
-        let text = "[default]\nregion = eu-west-1\ncredential_process = x\nsso_session=s\n                    role_arn: arn\n  continued\noutput = json\n\n[profile other]\n                    credential_process = y\n\n[ profile  default ]\nsource_profile = o\n";
+        let text = concat!(
+            "[default]\nregion = eu-west-1\ncredential_process = x\nsso_session=s\n",
+            "role_arn: arn\n  continued\noutput = json\n\n",
+            "[profile other]\ncredential_process = y\n\n",
+            "[ profile  default ]\nsource_profile = o\n",
+        );
         assert_eq!(
             without_default_credentials(text),
-            "[default]\nregion = eu-west-1\noutput = json\n\n[profile other]\n             credential_process = y\n\n[ profile  default ]\n"
+            concat!(
+                "[default]\nregion = eu-west-1\noutput = json\n\n",
+                "[profile other]\ncredential_process = y\n\n",
+                "[ profile  default ]\n",
+            )
         );
     }
 
