@@ -226,8 +226,9 @@ pub fn run(context: &Context, child: ChildEnv<'_>, argv: &[OsString]) -> Result<
     let listening = &server;
     std::thread::scope(|scope| {
         let serving = scope.spawn(move || listening.serve(&context.resolver(), identity, first));
-        let code = supervise::run(signals, argv, &vars)?;
+        let code = supervise::run(signals, argv, &vars);
         server.stop();
+        let code = code?;
         // A request still being resolved (waiting for another process's lock, say) must not
         // keep atmos-auth alive after its command: give it a moment, then leave without it.
         let deadline = Instant::now() + STOP_GRACE;
