@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::command::{ConfigureError, ConsoleError};
+use crate::command::{ConfigureError, ConsoleError, ServeError};
 use crate::config::ConfigError;
 use crate::output::aws_config::Unwritable;
 use crate::output::exec::ExecError;
@@ -92,6 +92,9 @@ pub enum Error {
     Exec(#[from] ExecError),
 
     #[error(transparent)]
+    Serve(#[from] ServeError),
+
+    #[error(transparent)]
     Console(#[from] ConsoleError),
 
     #[error(transparent)]
@@ -133,6 +136,7 @@ impl Error {
             },
             Self::Store(_) => exit::STORE,
             Self::Exec(error) => error.exit_code(),
+            Self::Serve(_) => exit::UPSTREAM,
             Self::Write { .. } => exit::UPSTREAM,
             Self::Console(
                 ConsoleError::Duration

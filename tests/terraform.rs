@@ -155,3 +155,41 @@ fn exec_credentials_alone_serve_a_terraform_backend() {
         .run()
         .success();
 }
+
+/// Issue 14: Terraform's S3 backend reads the served credentials (no keys in its environment).
+#[test]
+fn terraform_plan_under_exec_server_reaches_the_backend() {
+    let moto = Moto::start();
+    create_bucket(&moto);
+    let world = World::new();
+    world.login();
+    let dir = module(
+        &world,
+        "served",
+        &format!(
+            "terraform {{\n  backend \"s3\" {{\n    {}\n  }}\n}}\noutput \"ok\" {{ value = true }}\n",
+            backend(&moto, "served/terraform.tfstate", "x").replace("\n    profile = \"x\"", "")
+        ),
+    );
+    let served = |args: &[&str]| {
+        let mut full = vec!["exec", "--server", "plat-dev/terraform", "--", "terraform"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["-input=false", "-no-color"]);
+        world.cmd(&full).current_dir(&dir).run()
+    };
+    served(&["init"]).success();
+    served(&["plan"]).success().stdout_has("+ ok = true");
+    // The backend's calls were signed with the served keys: moto's STS says whose they are.
+    world
+        .cmd(&[
+            "exec",
+            "--server",
+            "plat-dev/terraform",
+            "--",
+            "sh",
+            "-c",
+            "test -z \"$AWS_ACCESS_KEY_ID\" && test -n \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"",
+        ])
+        .run()
+        .success();
+}

@@ -128,6 +128,9 @@ checks = []
 for name in (BASELINE, "atmos-auth env (system)"):
     if name in rows:
         checks.append((f"{name}: median ≤ 5 ms", rows[name][0] <= 5, f"{rows[name][0]:.2f} ms"))
+SERVED = "atmos-auth exec --server, one cached request"
+if SERVED in rows:
+    checks.append((f"{SERVED}: median ≤ 0.5 ms", rows[SERVED][0] <= 0.5, f"{rows[SERVED][0]:.3f} ms"))
 aws_cached = next((n for n in rows if n.startswith("aws configure")), None)
 if base and aws_cached:
     ratio = rows[aws_cached][0] / base

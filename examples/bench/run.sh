@@ -180,6 +180,31 @@ for kind in keyutils secret-service file; do
 done
 bench "atmos-auth --version (process start only)" "$runs" "$bin --version"
 
+# Issue 14: a command under `exec --server` asks the endpoint over one kept-alive connection, as
+# the SDKs do; the credentials are cached in atmos-auth, so this is the whole cost of a refresh
+# check, against the process spawn of a `credential_process` profile above.
+served="atmos-auth exec --server, one cached request"
+"$bin" exec --server "$identity" -- python3 - "$results/$served.json" "$(( runs * 20 ))" <<'PY'
+import http.client, json, os, sys, time, urllib.parse
+url = urllib.parse.urlsplit(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+headers = {"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]}
+connection = http.client.HTTPConnection(url.hostname, url.port)
+def request():
+    connection.request("GET", url.path, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    assert response.status == 200, response.status
+for _ in range(3):
+    request()
+times = []
+for _ in range(int(sys.argv[2])):
+    started = time.perf_counter()
+    request()
+    times.append(time.perf_counter() - started)
+json.dump({"results": [{"median": sorted(times)[len(times) // 2], "times": times}]}, open(sys.argv[1], "w"))
+PY
+printf '   %-44s %s ms\n' "$served" "$(python3 -c "import json, sys; print(f\"{json.load(open(sys.argv[1]))['results'][0]['median'] * 1e3:.3f}\")" "$results/$served.json")"
+
 echo "== the alternatives"
 # pyenv shims add a bash script and `pyenv exec` (tens of ms) to every call: measure the real
 # executables, not the shims.

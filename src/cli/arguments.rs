@@ -175,8 +175,15 @@ The command also gets AWS_CONFIG_FILE pointing at a generated AWS config in whic
 identity of the profile is a profile of the same name (see `aws-config`), so tools that
 take a profile, such as Terraform's AWS provider, reach several accounts in one run.
 
+With --server (or `auth.exec.credentials: server`) the command gets no keys: it gets
+AWS_CONTAINER_CREDENTIALS_FULL_URI, a loopback endpoint that atmos-auth serves for as long as
+the command runs, and AWS_CONTAINER_AUTHORIZATION_TOKEN, so credentials are renewed before
+they expire (a long `terraform apply`). atmos-auth stays the command's parent: it forwards
+SIGINT, SIGTERM, SIGHUP and SIGQUIT and exits with the command's status.
+
 Example:
-  atmos-auth exec plat-dev/terraform -- terraform plan")]
+  atmos-auth exec plat-dev/terraform -- terraform plan
+  atmos-auth exec --server plat-dev/terraform -- terraform apply")]
     Exec {
         /// Identity name or alias [default: the profile's default identity]
         #[arg(add = ArgValueCandidates::new(identity_candidates))]
@@ -185,6 +192,11 @@ Example:
         /// Log in first when the SSO session is missing or expired.
         #[arg(long)]
         login: bool,
+
+        /// Serve the credentials from a local endpoint that renews them while the command runs,
+        /// instead of static keys [default: `auth.exec.credentials`]
+        #[arg(long)]
+        server: bool,
 
         /// The command and its arguments, after `--`.
         #[arg(last = true, required = true, value_name = "COMMAND")]
@@ -201,6 +213,10 @@ the shell, whose exit status is the one the caller sees. An interactive shell st
 line naming the identity and when its credentials expire; after that, start a new shell (the
 AWS profiles, `aws --profile NAME`, refresh themselves).
 
+With --server (or `auth.exec.credentials: server`) the shell gets a loopback credential
+endpoint instead of keys, renewed for as long as it runs (see `exec --help`); atmos-auth then
+stays its parent and exits with its status.
+
 Examples:
   atmos-auth shell plat-dev/terraform
   atmos-auth shell plat-dev/terraform -- -c 'aws s3 ls'")]
@@ -212,6 +228,11 @@ Examples:
         /// Log in first when the SSO session is missing or expired.
         #[arg(long)]
         login: bool,
+
+        /// Serve the credentials from a local endpoint that renews them while the shell runs,
+        /// instead of static keys [default: `auth.exec.credentials`]
+        #[arg(long)]
+        server: bool,
 
         /// Arguments for the shell, after `--`.
         #[arg(last = true, value_name = "ARGS")]

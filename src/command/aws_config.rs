@@ -70,13 +70,24 @@ pub fn run(config: &Config, output: Option<&Path>) -> Result<i32, Error> {
 /// Generate the config for `exec` into the cache (one file per config root and profile) and
 /// return its path.
 pub fn generate_for_exec(config: &Config) -> Result<PathBuf, Error> {
-    let text = render(config)?;
+    write_cached(config, "", &render(config)?)
+}
+
+/// The config for a command served by a credential endpoint (`exec --server`): the same, with
+/// no credential source left in the `[default]` profile, which SDKs would use instead.
+pub fn generate_for_server(config: &Config) -> Result<PathBuf, Error> {
+    let text = aws_config::without_default_credentials(&render(config)?);
+    write_cached(config, "|server", &text)
+}
+
+/// Write `text` into the cache file for `config` and `variant`, unless it already holds it.
+fn write_cached(config: &Config, variant: &str, text: &str) -> Result<PathBuf, Error> {
     let dir = paths::cache_subdir("aws-config").map_err(|source| Error::Write {
         path: "the cache directory".into(),
         source,
     })?;
     let key = format!(
-        "{}|{}",
+        "{}|{}{variant}",
         config.root.display(),
         config.profile.as_deref().unwrap_or("")
     );

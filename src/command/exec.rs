@@ -4,15 +4,15 @@
 
 use std::ffi::OsString;
 
-use super::{Context, aws_config, login_policy, region_of};
-use crate::config::Identity;
+use super::{Context, aws_config, login_policy, region_of, serve};
+use crate::config::{ExecCredentials, Identity};
 use crate::credentials::Credentials;
 use crate::error::Error;
 use crate::output::{self, EnvVar};
 use crate::secret::Secret;
 
 /// Points every SDK in the child at the generated config.
-const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
+pub(super) const AWS_CONFIG_FILE: &str = "AWS_CONFIG_FILE";
 
 /// What a child of `exec` or `shell` gets.
 pub struct ChildEnv<'c> {
@@ -58,8 +58,17 @@ pub fn run(
     context: &Context,
     identity: Option<&str>,
     login: bool,
+    server: bool,
     argv: &[OsString],
 ) -> Result<i32, Error> {
     let child = child_env(context, identity, login)?;
+    if serves(context, server) {
+        return serve::run(context, child, argv);
+    }
     Ok(output::exec::run(argv, &child.vars)?)
+}
+
+/// Whether the command gets a credential server: `--server`, else `auth.exec.credentials`.
+pub fn serves(context: &Context, server: bool) -> bool {
+    server || context.config.auth.exec_credentials == Some(ExecCredentials::Server)
 }

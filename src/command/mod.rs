@@ -12,12 +12,14 @@ mod login;
 mod logout;
 mod matrix;
 mod profiles;
+mod serve;
 mod shell;
 mod validate;
 mod whoami;
 
 pub use configure::ConfigureError;
 pub use console::ConsoleError;
+pub use serve::ServeError;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -79,18 +81,27 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
         Subcommand::Exec {
             identity,
             login,
+            server,
             command,
         } => exec::run(
             &Context::load(&global)?,
             identity.as_deref(),
             login,
+            server,
             &command,
         ),
         Subcommand::Shell {
             identity,
             login,
+            server,
             args,
-        } => shell::run(&Context::load(&global)?, identity.as_deref(), login, &args),
+        } => shell::run(
+            &Context::load(&global)?,
+            identity.as_deref(),
+            login,
+            server,
+            &args,
+        ),
         Subcommand::Whoami { identity, format } => {
             whoami::run(&Context::load(&global)?, identity.as_deref(), format)
         }

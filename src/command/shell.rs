@@ -6,8 +6,8 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::time::SystemTime;
 
-use super::Context;
-use super::exec::child_env;
+use super::exec::{child_env, serves};
+use super::{Context, serve};
 use crate::error::Error;
 use crate::output::{self, shell};
 
@@ -15,6 +15,7 @@ pub fn run(
     context: &Context,
     identity: Option<&str>,
     login: bool,
+    server: bool,
     args: &[OsString],
 ) -> Result<i32, Error> {
     let mut child = child_env(context, identity, login)?;
@@ -37,5 +38,8 @@ pub fn run(
     }
     let mut argv = vec![shell::program(std::env::var_os(shell::SHELL))];
     argv.extend(args.iter().cloned());
+    if serves(context, server) {
+        return serve::run(context, child, &argv);
+    }
     Ok(output::exec::run(&argv, &child.vars)?)
 }

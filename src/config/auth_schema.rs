@@ -15,8 +15,8 @@ use super::identity_schema::{Collected, Referents};
 use super::node::{Entry, Node, ScalarKind, Value};
 use super::validator::{Fields, Validator, did_you_mean, quoted_list};
 use super::{
-    AccountId, AuthConfig, GithubOidc, IdentityCenter, Location, LoginMethod, Provider,
-    ProviderKind,
+    AccountId, AuthConfig, ExecCredentials, GithubOidc, IdentityCenter, Location, LoginMethod,
+    Provider, ProviderKind,
 };
 use crate::store::StoreKind;
 
@@ -27,7 +27,13 @@ mod key {
     pub const DESCRIPTION: &str = "description";
 }
 
-const AUTH_FIELDS: [&str; 4] = ["keyring", "refresh_margin", "providers", "identities"];
+const AUTH_FIELDS: [&str; 5] = [
+    "keyring",
+    "refresh_margin",
+    "exec",
+    "providers",
+    "identities",
+];
 const IDENTITY_CENTER_FIELDS: [&str; 7] = [
     "kind",
     "region",
@@ -156,6 +162,9 @@ impl Validator<'_> {
                 "credentials are renewed when less than this is left, and role sessions last at most 12 hours",
             );
         }
+        if let Some(node) = fields.get("exec") {
+            auth.exec_credentials = self.exec(node, &fields.key_location("exec"));
+        }
         let provider_entries = match fields.get("providers") {
             Some(node) => self.entries(node, "auth.providers").unwrap_or_default(),
             None => Vec::new(),
@@ -210,6 +219,30 @@ impl Validator<'_> {
             Some(PathBuf::from(path))
         });
         (self.keyring_type(&fields), path)
+    }
+
+    /// `exec:` holds the default for `exec` and `shell`: `credentials: env | server`.
+    fn exec(&mut self, node: &Node, owner: &Location) -> Option<ExecCredentials> {
+        let fields = self.fields(node, "auth.exec", owner, &["credentials"])?;
+        let node = fields.get("credentials")?;
+        let word = self.string(node, "auth.exec.credentials")?;
+        if let Some(credentials) = ExecCredentials::parse(&word) {
+            return Some(credentials);
+        }
+        let names = ExecCredentials::NAMES;
+        let hint = did_you_mean(&word, names).unwrap_or_else(|| {
+            format!(
+                "`env` gives the command static keys, `server` a local endpoint that refreshes \
+                 them; supported: {}",
+                quoted_list(names)
+            )
+        });
+        self.report(
+            &node.location,
+            format!("unknown value `{word}` for `auth.exec.credentials`"),
+            Some(hint),
+        );
+        None
     }
 
     fn keyring_type(&mut self, fields: &Fields<'_>) -> Option<StoreKind> {

@@ -38,7 +38,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use account_id::{AccountId, InvalidAccountId};
-pub use auth_config::AuthConfig;
+pub use auth_config::{AuthConfig, ExecCredentials};
 pub use config_error::ConfigError;
 pub use diagnostic::Diagnostic;
 pub use identity::{

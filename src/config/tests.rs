@@ -125,6 +125,25 @@ mod identity_graph;
 mod identity_kinds;
 
 #[test]
+fn exec_credentials_default_to_none_and_read_env_or_server() {
+    assert_eq!(
+        from_strs(&[(BASE, VALID)]).unwrap().auth.exec_credentials,
+        None
+    );
+    for (word, expected) in [
+        ("env", ExecCredentials::Env),
+        ("server", ExecCredentials::Server),
+    ] {
+        let text = edit(
+            "refresh_margin: 10m\n",
+            &format!("refresh_margin: 10m\n  exec:\n    credentials: {word}\n"),
+        );
+        let config = from_strs(&[(BASE, &text)]).unwrap();
+        assert_eq!(config.auth.exec_credentials, Some(expected));
+    }
+}
+
+#[test]
 fn valid_config_builds_the_expected_structs() {
     let config = from_strs(&[(BASE, VALID)]).unwrap();
     assert_eq!(config.description.as_deref(), Some("DevOps access"));
@@ -297,7 +316,7 @@ invalid! {
   providers_of_the_wrong_type:
     edit("  providers:\n    sso:\n", "  providers: [sso]\n  unused:\n    sso:\n") => [
       "atmos.yaml:11:14: `auth.providers` must be a mapping, found a list",
-      "atmos.yaml:12:3: unknown field `unused` in `auth` | help: valid fields: `keyring`, `refresh_margin`, `providers`, `identities`",
+      "atmos.yaml:12:3: unknown field `unused` in `auth` | help: valid fields: `keyring`, `refresh_margin`, `exec`, `providers`, `identities`",
       "atmos.yaml:28:19: unknown provider `sso` in `auth.identities.plat-dev/terraform.via.provider` | help: no providers are defined; add one under `auth.providers`",
       "atmos.yaml:38:24: unknown provider `sso`",
       "atmos.yaml:43:24: unknown provider `sso`",
@@ -369,6 +388,14 @@ invalid! {
   invalid_session_duration:
     edit("duration: 8h", "duration: eight") => [
       "atmos.yaml:18:19: invalid duration `eight` for `auth.providers.sso.session.duration`",
+    ];
+  unknown_exec_credentials:
+    edit("refresh_margin: 10m\n", "refresh_margin: 10m\n  exec:\n    credentials: sever\n") => [
+      "atmos.yaml:12:18: unknown value `sever` for `auth.exec.credentials` | help: did you mean `server`?",
+    ];
+  unknown_field_in_exec:
+    edit("refresh_margin: 10m\n", "refresh_margin: 10m\n  exec:\n    server: true\n") => [
+      "atmos.yaml:12:5: unknown field `server` in `auth.exec` | help: valid fields: `credentials`",
     ];
   duration_without_unit:
     edit("refresh_margin: 10m", "refresh_margin: 900") => [

@@ -59,6 +59,11 @@ impl<'a> Resolver<'a> {
         self
     }
 
+    /// Cached credentials with no more than this left are renewed (`auth.refresh_margin`).
+    pub fn margin(&self) -> Duration {
+        self.margin
+    }
+
     /// Credentials for `identity`: cached, or fetched (and stored) when too close to expiry.
     pub fn resolve(
         &self,

@@ -175,6 +175,51 @@ fn without_secrets(text: &str) -> String {
     out
 }
 
+/// Keys that give a profile a credential source of its own (besides `SECRET_KEYS`).
+const SOURCE_KEYS: [&str; 10] = [
+    "credential_process",
+    "credential_source",
+    "role_arn",
+    "source_profile",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "sso_role_name",
+    "login_session",
+];
+
+/// `text` with the `[default]` profile stripped of every credential source. A command served
+/// by a container-credentials endpoint needs this: SDKs try the default profile before the
+/// endpoint, so anything there would be used instead of the served identity.
+pub fn without_default_credentials(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_default = false;
+    let mut skipping = false;
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if let Some(header) = trimmed.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            let header = header.split_whitespace().collect::<Vec<_>>().join(" ");
+            in_default = header == "default" || header == "profile default";
+            skipping = false;
+        } else if in_default {
+            let continuation = line.starts_with([' ', '\t']) && !trimmed.is_empty();
+            if !(skipping && continuation) {
+                skipping = trimmed.split_once(['=', ':']).is_some_and(|(key, _)| {
+                    let key = key.trim().to_ascii_lowercase();
+                    SOURCE_KEYS.contains(&key.as_str()) || SECRET_KEYS.contains(&key.as_str())
+                });
+            }
+            if skipping {
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// `text` without the INI sections whose header names one of `names`.
 fn without_sections(text: &str, names: &[String]) -> String {
     let mut out = String::new();
@@ -271,6 +316,24 @@ mod tests {
         assert!(text.contains("[profile mine]\noutput = json"));
         assert_eq!(text.matches("[profile plat-dev/terraform]").count(), 1);
         assert!(!text.contains("region = x"));
+    }
+
+    #[test]
+    fn the_default_profile_loses_its_credential_sources_only() {
+        let text = concat!(
+            "[default]\nregion = eu-west-1\ncredential_process = x\nsso_session=s\n",
+            "role_arn: arn\n  continued\noutput = json\n\n",
+            "[profile other]\ncredential_process = y\n\n",
+            "[ profile  default ]\nsource_profile = o\n",
+        );
+        assert_eq!(
+            without_default_credentials(text),
+            concat!(
+                "[default]\nregion = eu-west-1\noutput = json\n\n",
+                "[profile other]\ncredential_process = y\n\n",
+                "[ profile  default ]\n",
+            )
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ impl ExecError {
 }
 
 /// The command, ready to run with `vars` and without the conflicting variables.
-fn command(argv: &[OsString], vars: &[EnvVar]) -> Command {
+pub(super) fn command(argv: &[OsString], vars: &[EnvVar]) -> Command {
     let mut command = Command::new(&argv[0]);
     command.args(&argv[1..]);
     for name in CONFLICTING {

@@ -3,12 +3,14 @@
 //! provider; it receives credentials that were already resolved.
 
 pub mod aws_config;
+pub mod container;
 pub mod credential_process;
 pub mod env;
 pub mod exec;
 pub mod list;
 pub mod matrix;
 pub mod shell;
+pub mod supervise;
 mod vars;
 
 pub use vars::{EnvVar, credential_vars};
