@@ -8,7 +8,17 @@
 use std::fmt;
 use std::net::IpAddr;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+
 use ureq::http::Uri;
+
+/// How a value goes into a URL's query: RFC 3986's unreserved characters as they are, everything
+/// else percent-encoded (a space as `%20`, as the SSO OIDC service expects in `scopes`).
+pub const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// What may follow "use": the fix, shared by every message about a refused endpoint.
 pub const FIX: &str =

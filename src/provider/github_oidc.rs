@@ -14,11 +14,12 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use serde::Deserialize;
 use ureq::http::{HeaderValue, Uri};
 use zeroize::Zeroizing;
 
+use crate::endpoint::QUERY_VALUE;
 use crate::secret::Secret;
 use crate::tls::{self, TlsError};
 
@@ -42,13 +43,6 @@ const BASE_BACKOFF_MILLIS: u64 = 500;
 const MAX_BODY_BYTES: u64 = 64 * 1024;
 /// Longest error message from the endpoint that is shown to the user.
 const MAX_DETAIL_CHARS: usize = 200;
-
-/// Characters of the audience sent as they are; everything else is percent-encoded.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 /// The runner's variables, as read from the environment.
 #[derive(Clone, Default)]

@@ -18,7 +18,7 @@ use std::time::Duration;
 use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 
 use super::device::Grant;
 use super::registration::{ClientRegistration, GRANT_AUTHORIZATION_CODE, SCOPE};
+use crate::endpoint::QUERY_VALUE;
 use crate::endpoint::{self, EndpointError};
 use crate::provider::ProviderError;
 use crate::secret::Secret;
@@ -48,14 +49,6 @@ const READ_CHUNK: usize = 1024;
 const REQUEST_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections read at once; more wait in the listen queue.
 const MAX_CONNECTIONS: usize = 64;
-/// RFC 3986 unreserved characters stay as they are in a query value; everything else is
-/// percent-encoded (a space as `%20`, as the service expects in `scopes`).
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
 const PAGE_SIGNED_IN: &str = "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
 <title>atmos-auth: signed in</title></head><body><h1>Signed in</h1>\
 <p>atmos-auth has your sign-in. You can close this tab and return to the terminal.</p>\
