@@ -28,8 +28,7 @@ use zeroize::Zeroizing;
 
 use super::device::Grant;
 use super::registration::{ClientRegistration, GRANT_AUTHORIZATION_CODE, SCOPE};
-use crate::endpoint::QUERY_VALUE;
-use crate::endpoint::{self, EndpointError};
+use crate::endpoint::{self, EndpointError, QUERY_VALUE};
 use crate::provider::ProviderError;
 use crate::secret::Secret;
 use crate::text::printable;
