@@ -142,7 +142,9 @@ impl Error {
                 ConsoleError::Duration
                 | ConsoleError::Tls(_)
                 | ConsoleError::Endpoint(_)
-                | ConsoleError::Page { .. },
+                | ConsoleError::Page { .. }
+                | ConsoleError::UnknownDestination { .. }
+                | ConsoleError::NotConsole { .. },
             ) => exit::USAGE,
             Self::Console(_) => exit::UPSTREAM,
             Self::Configure(_) => exit::USAGE,
@@ -221,9 +223,14 @@ impl Error {
                 FailureKind::Service => return None,
             },
             Self::Provider(ProviderError::Store(error)) | Self::Store(error) => return error.hint(),
-            Self::UnknownIdentity { name, available } => match suggest(name, available) {
-                Some(close) => format!("did you mean `{close}`? identities: {}", list(available)),
-                None => format!("identities in this profile: {}", list(available)),
+            Self::UnknownIdentity { name, available } => match closest(name, available).as_slice() {
+                [] => format!("identities in this profile: {}", list(available)),
+                [one] => format!("did you mean `{one}`? identities: {}", list(available)),
+                several => format!(
+                    "did you mean one of: {}? identities: {}",
+                    several.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                    list(available)
+                ),
             },
             Self::NoDefaultIdentity { available } => {
                 format!("name one of: {}; or mark one `default: true`", list(available))
@@ -237,6 +244,10 @@ impl Error {
             Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),
             Self::Matrix(error) => return error.hint(),
             Self::Console(ConsoleError::Endpoint(error)) => error.hint(),
+            Self::Console(ConsoleError::UnknownDestination { known, .. }) => format!(
+                "give a console URL, a path such as `/ec2/home`, or one of: {}",
+                known.join(", ")
+            ),
             Self::AwsConfig(_) => "move the config root (or the atmos-auth executable) to a path without it, or use `atmos-auth exec` / `env` instead".into(),
             _ => return None,
         })
@@ -274,12 +285,20 @@ fn lines_printable(text: &str) -> String {
         .join("\n")
 }
 
-/// The closest candidate by edit distance, if it is close enough to be a likely typo.
-fn suggest<'a>(name: &str, candidates: &'a [String]) -> Option<&'a str> {
-    candidates
+/// Up to three candidates close enough to `name` to be likely typos, closest first. Case is
+/// ignored, as identity lookup ignores it.
+fn closest<'a>(name: &str, candidates: &'a [String]) -> Vec<&'a str> {
+    let name = name.to_ascii_lowercase();
+    let mut scored: Vec<(f64, &str)> = candidates
         .iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .map(|c| {
+            (
+                strsim::jaro_winkler(&name, &c.to_ascii_lowercase()),
+                c.as_str(),
+            )
+        })
         .filter(|(score, _)| *score > 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c.as_str())
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
 }

@@ -290,7 +290,8 @@ Example:
         #[arg(add = ArgValueCandidates::new(identity_candidates))]
         identity: Option<String>,
 
-        /// Console page to open: a service name (s3, ec2, …) or a full https:// URL.
+        /// Console page to open: a service name (s3, ec2, logs, …), a path (/ec2/home), or an
+        /// https://console.aws.amazon.com URL.
         #[arg(long, short, value_name = "PAGE")]
         destination: Option<String>,
 

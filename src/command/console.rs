@@ -51,6 +51,15 @@ pub enum ConsoleError {
     Endpoint(EndpointError),
     #[error("the federation endpoint `{endpoint}` answered without a sign-in token")]
     NoToken { endpoint: String },
+    #[error("unknown console destination `{name}`")]
+    UnknownDestination {
+        name: String,
+        known: Vec<&'static str>,
+    },
+    #[error(
+        "console destination `{url}` is not an AWS console URL (https://console.aws.amazon.com or https://*.console.aws.amazon.com)"
+    )]
+    NotConsole { url: String },
     #[error("could not write the sign-in page into `{}`", dir.display())]
     Page {
         dir: PathBuf,
@@ -80,6 +89,8 @@ pub fn run(
         })
     })?;
     let identity = context.identity(identity)?;
+    // Checked before any request: a mistyped name costs no sign-in token.
+    let destination = destination_url(destination, region_of(&context.config, identity))?;
     let credentials = context.resolver().resolve(identity, LoginPolicy::Never)?;
     let session = Zeroizing::new(
         serde_json::json!({
@@ -123,12 +134,6 @@ pub fn run(
         .ok_or_else(|| ConsoleError::NoToken {
             endpoint: endpoint.clone(),
         })?;
-    let region = region_of(&context.config, identity);
-    let destination = match destination {
-        Some(url) if url.starts_with("https://") => url.to_owned(),
-        Some(service) => format!("{CONSOLE_URL}/{service}/home?region={region}"),
-        None => format!("{CONSOLE_URL}/console/home?region={region}"),
-    };
     let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
     let url = Zeroizing::new(format!(
         "{endpoint}?Action=login&Issuer={}&Destination={}&SigninToken={}",
@@ -223,6 +228,88 @@ fn remove_old_pages(dir: &Path) {
             let _ = std::fs::remove_file(entry.path());
         }
     }
+}
+
+/// The console pages `--destination` knows by name: the name, the page's path under
+/// `CONSOLE_URL`, and what follows the `?region=` query (a fragment for pages inside a
+/// service's console). The one table of them; the error's list of names comes from it.
+const DESTINATIONS: &[(&str, &str, &str)] = &[
+    ("acm", "acm/home", ""),
+    ("apigateway", "apigateway/main/apis", ""),
+    ("athena", "athena/home", ""),
+    ("backup", "backup/home", ""),
+    ("billing", "billing/home", ""),
+    ("cloudformation", "cloudformation/home", ""),
+    ("cloudtrail", "cloudtrail/home", ""),
+    ("cloudwatch", "cloudwatch/home", ""),
+    ("codebuild", "codesuite/codebuild/projects", ""),
+    ("codepipeline", "codesuite/codepipeline/pipelines", ""),
+    ("config", "config/home", ""),
+    ("cost-explorer", "costmanagement/home", "#/cost-explorer"),
+    ("dynamodb", "dynamodbv2/home", ""),
+    ("ec2", "ec2/home", ""),
+    ("ecr", "ecr/home", ""),
+    ("ecs", "ecs/v2/home", ""),
+    ("efs", "efs/home", ""),
+    ("eks", "eks/home", ""),
+    ("elasticache", "elasticache/home", ""),
+    ("elb", "ec2/home", "#LoadBalancers:"),
+    ("glue", "glue/home", ""),
+    ("guardduty", "guardduty/home", ""),
+    ("iam", "iam/home", ""),
+    ("kinesis", "kinesis/home", ""),
+    ("kms", "kms/home", ""),
+    ("lambda", "lambda/home", ""),
+    ("logs", "cloudwatch/home", "#logsV2:log-groups"),
+    ("organizations", "organizations/v2/home", ""),
+    ("rds", "rds/home", ""),
+    ("route53", "route53/v2/home", ""),
+    ("s3", "s3/home", ""),
+    ("secretsmanager", "secretsmanager/home", ""),
+    ("securityhub", "securityhub/home", ""),
+    ("sns", "sns/v3/home", ""),
+    ("sqs", "sqs/v3/home", ""),
+    ("ssm", "systems-manager/home", ""),
+    ("sso", "singlesignon/home", ""),
+    ("stepfunctions", "states/home", ""),
+    ("vpc", "vpc/home", ""),
+    ("waf", "wafv2/homev2", ""),
+];
+
+/// The console URL `--destination` asks for, in `region`: a known service name (any case), a
+/// path on the console (`/…`), or a console URL; none is the console's home page.
+fn destination_url(destination: Option<&str>, region: &str) -> Result<String, ConsoleError> {
+    let Some(destination) = destination else {
+        return Ok(format!("{CONSOLE_URL}/console/home?region={region}"));
+    };
+    if destination.contains("://") {
+        let host = destination
+            .strip_prefix("https://")
+            .and_then(|rest| rest.split(['/', '?', '#']).next());
+        // No userinfo (`@`) or port (`:`): the host is exactly what is compared.
+        let console = host.is_some_and(|host| {
+            !host.contains(['@', ':'])
+                && (host == "console.aws.amazon.com" || host.ends_with(".console.aws.amazon.com"))
+        });
+        return if console {
+            Ok(destination.to_owned())
+        } else {
+            Err(ConsoleError::NotConsole {
+                url: destination.to_owned(),
+            })
+        };
+    }
+    if destination.starts_with('/') {
+        return Ok(format!("{CONSOLE_URL}{destination}"));
+    }
+    DESTINATIONS
+        .iter()
+        .find(|(name, _, _)| name.eq_ignore_ascii_case(destination))
+        .map(|(_, path, fragment)| format!("{CONSOLE_URL}/{path}?region={region}{fragment}"))
+        .ok_or_else(|| ConsoleError::UnknownDestination {
+            name: destination.to_owned(),
+            known: DESTINATIONS.iter().map(|(name, _, _)| *name).collect(),
+        })
 }
 
 /// `text` safe inside a double-quoted HTML attribute.

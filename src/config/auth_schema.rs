@@ -34,7 +34,7 @@ const AUTH_FIELDS: [&str; 5] = [
     "providers",
     "identities",
 ];
-const IDENTITY_CENTER_FIELDS: [&str; 7] = [
+const IDENTITY_CENTER_FIELDS: [&str; 8] = [
     "kind",
     "region",
     "start_url",
@@ -42,8 +42,9 @@ const IDENTITY_CENTER_FIELDS: [&str; 7] = [
     "login",
     "session",
     "spec",
+    "tags",
 ];
-const GITHUB_OIDC_FIELDS: [&str; 3] = ["kind", "region", "spec"];
+const GITHUB_OIDC_FIELDS: [&str; 4] = ["kind", "region", "spec", "tags"];
 
 /// The sections of a file this program reads, before they are put into a `Config`.
 #[derive(Default)]
@@ -197,6 +198,7 @@ impl Validator<'_> {
                 auth.identities.insert(identity.name.clone(), identity);
             }
         }
+        self.case_collisions(&identity_entries);
         self.alias_collisions(&collected.aliases, &identity_entries);
         self.cycles(&collected.links);
         auth
@@ -277,11 +279,26 @@ impl Validator<'_> {
             GithubOidc::KIND => self.github_oidc(entry, &path).map(ProviderKind::GithubOidc),
             _ => None,
         };
-        let provider = kind.filter(|_| named).map(|kind| Provider {
-            name: entry.key.clone(),
-            kind,
-            location: entry.key_location.clone(),
-        });
+        // The kind's reader has checked the field names; `tags` is read the same for each.
+        let tags = match &entry.value.value {
+            Value::Mapping(entries) => match entries
+                .iter()
+                .find(|field| field.key == "tags" && !field.value.is_null())
+            {
+                Some(field) => self.tags(&field.value, &format!("{path}.tags")),
+                None => Some(Default::default()),
+            },
+            _ => None,
+        };
+        let provider = kind
+            .zip(tags)
+            .filter(|_| named)
+            .map(|(kind, tags)| Provider {
+                name: entry.key.clone(),
+                kind,
+                tags,
+                location: entry.key_location.clone(),
+            });
         (Some(word), provider)
     }
 

@@ -33,6 +33,9 @@ pub struct Identity {
     /// The region the credentials are used in. `Config::region_for` falls back along the
     /// chain to the root's provider when it is not set.
     pub region: Option<String>,
+    /// `tags:` as written (sorted, without repeats). An identity also carries the tags of the
+    /// provider its chain starts at: `Config::tags_of`.
+    pub tags: std::collections::BTreeSet<String>,
     /// Where the identity's name is written.
     pub location: Location,
 }
@@ -187,4 +190,13 @@ pub enum AccountRef {
     /// A name missing from `accounts:`. It is resolved later through the portal's account
     /// list, which needs the network, so the config layer leaves it as a name.
     Name(String),
+}
+
+/// Whether `tag` is a valid tag: 1 to 64 letters, digits and `_.:/=+@-`. No comma, which
+/// separates tags on the command line, and nothing that needs quoting in `list` output.
+pub fn is_tag(tag: &str) -> bool {
+    (1..=64).contains(&tag.len())
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.:/=+@-".contains(c))
 }

@@ -113,6 +113,24 @@ impl Config {
         chain
     }
 
+    /// The identity's tags with those of the provider its chain starts at.
+    pub fn tags_of(&self, identity: &Identity) -> std::collections::BTreeSet<String> {
+        let chain = self.chain(identity);
+        let provider = chain.first().and_then(|root| self.provider_for(root));
+        identity
+            .tags
+            .iter()
+            .chain(provider.into_iter().flat_map(|provider| &provider.tags))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether the identity carries every one of `wanted` (`tags_of`).
+    pub fn has_tags(&self, identity: &Identity, wanted: &[String]) -> bool {
+        let tags = self.tags_of(identity);
+        wanted.iter().all(|tag| tags.contains(tag))
+    }
+
     /// The region the identity's credentials are for: its own `region`, else the nearest
     /// `region` toward the root of its chain, else the region of the root's provider (an
     /// Identity Center region, or a `github/oidc` region when set).

@@ -19,7 +19,7 @@ use super::{
 };
 
 /// The fields of each kind, in the order hints list them.
-const VIA_FIELDS: [&str; 7] = [
+const VIA_FIELDS: [&str; 8] = [
     "kind",
     "default",
     "alias",
@@ -27,9 +27,19 @@ const VIA_FIELDS: [&str; 7] = [
     "principal",
     "env",
     "region",
+    "tags",
 ];
-const USER_FIELDS: [&str; 6] = ["kind", "default", "alias", "principal", "env", "region"];
-const CREDENTIAL_PROCESS_FIELDS: [&str; 6] = ["kind", "default", "alias", "spec", "env", "region"];
+const USER_FIELDS: [&str; 7] = [
+    "kind",
+    "default",
+    "alias",
+    "principal",
+    "env",
+    "region",
+    "tags",
+];
+const CREDENTIAL_PROCESS_FIELDS: [&str; 7] =
+    ["kind", "default", "alias", "spec", "env", "region", "tags"];
 
 /// What identities may refer to. Every provider and identity named in the files is listed,
 /// even one with errors, so that a reference to it is not also reported as unknown.
@@ -110,6 +120,10 @@ impl Validator<'_> {
             None => Some(BTreeMap::new()),
         };
         let region = self.optional(&fields, "region", Self::region);
+        let tags = match fields.get("tags") {
+            Some(node) => self.tags(node, &fields.path_of("tags")),
+            None => Some(Default::default()),
+        };
         let identity = Identity {
             name: entry.key.clone(),
             kind: kind?,
@@ -117,6 +131,7 @@ impl Validator<'_> {
             alias: alias.ok()?,
             env: env?,
             region: region?,
+            tags: tags?,
             location: entry.key_location.clone(),
         };
         named.then_some(identity)
@@ -630,7 +645,31 @@ impl Validator<'_> {
         valid.then_some(env)
     }
 
-    /// An alias must not equal another identity's name or another identity's alias.
+    /// Two identity names must differ by more than ASCII case: lookup ignores case.
+    pub fn case_collisions(&mut self, identities: &[&Entry]) {
+        for (index, entry) in identities.iter().enumerate() {
+            if let Some(first) = identities[..index]
+                .iter()
+                .find(|earlier| earlier.key.eq_ignore_ascii_case(&entry.key))
+            {
+                let hint = format!(
+                    "identity `{}` is defined at {}; names are looked up ignoring case, so rename one",
+                    first.key, first.key_location
+                );
+                self.report(
+                    &entry.key_location,
+                    format!(
+                        "identity `{}` differs from identity `{}` only in case",
+                        entry.key, first.key
+                    ),
+                    Some(hint),
+                );
+            }
+        }
+    }
+
+    /// An alias must not equal (ignoring ASCII case) another identity's name or another
+    /// identity's alias.
     pub fn alias_collisions(&mut self, aliases: &[Alias], identities: &[&Entry]) {
         for (
             index,
@@ -643,7 +682,7 @@ impl Validator<'_> {
         {
             if let Some(other) = identities
                 .iter()
-                .find(|entry| entry.key == *alias && entry.key != *owner)
+                .find(|entry| entry.key.eq_ignore_ascii_case(alias) && entry.key != *owner)
             {
                 let hint = format!(
                     "identity `{}` is defined at {}; choose another alias",
@@ -663,7 +702,7 @@ impl Validator<'_> {
                 ..
             }) = aliases[..index]
                 .iter()
-                .find(|earlier| earlier.alias == *alias)
+                .find(|earlier| earlier.alias.eq_ignore_ascii_case(alias))
             {
                 let hint = format!("identity `{other}` uses it at {first}; choose another alias");
                 self.report(

@@ -43,7 +43,7 @@ pub use config_error::ConfigError;
 pub use diagnostic::Diagnostic;
 pub use identity::{
     AccountRef, DEFAULT_PROCESS_TIMEOUT, DEFAULT_USER_DURATION, Identity, IdentityKind,
-    ProcessCommand, Via, is_name_char, name_problem,
+    ProcessCommand, Via, is_name_char, is_tag, name_problem,
 };
 pub use load_options::LoadOptions;
 pub use location::Location;
@@ -73,13 +73,26 @@ pub struct Config {
 }
 
 impl Config {
-    /// The identity with this name, or else the one with this alias.
+    /// The identity with this name, or else the one with this alias; failing both, the one
+    /// whose name or alias matches ignoring ASCII case, when only one does (validation makes
+    /// names and aliases differing only in case an error, so that is the usual outcome).
     pub fn identity(&self, name_or_alias: &str) -> Option<&Identity> {
         let identities = &self.auth.identities;
-        identities.get(name_or_alias).or_else(|| {
+        let exact = identities.get(name_or_alias).or_else(|| {
             identities
                 .values()
                 .find(|identity| identity.alias.as_deref() == Some(name_or_alias))
+        });
+        exact.or_else(|| {
+            let mut folded = identities.values().filter(|identity| {
+                std::iter::once(identity.name.as_str())
+                    .chain(identity.alias.as_deref())
+                    .any(|word| word.eq_ignore_ascii_case(name_or_alias))
+            });
+            match (folded.next(), folded.next()) {
+                (Some(one), None) => Some(one),
+                _ => None,
+            }
         })
     }
 

@@ -12,6 +12,8 @@ use super::Location;
 pub struct Provider {
     pub name: String,
     pub kind: ProviderKind,
+    /// `tags:` as written; every identity whose chain starts at this provider carries them.
+    pub tags: std::collections::BTreeSet<String>,
     /// Where the provider's name is written.
     pub location: Location,
 }

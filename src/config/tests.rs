@@ -167,6 +167,7 @@ fn valid_config_builds_the_expected_structs() {
                 auto_provision_identities: true,
                 login: LoginMethod::Browser,
             }),
+            tags: Default::default(),
             location: Location {
                 file: BASE.into(),
                 line: 12,
@@ -191,6 +192,7 @@ fn valid_config_builds_the_expected_structs() {
                 ("AWS_REGION".to_owned(), "us-west-2".to_owned())
             ]),
             region: None,
+            tags: Default::default(),
             location: Location {
                 file: BASE.into(),
                 line: 22,

@@ -277,6 +277,32 @@ impl<'a> Validator<'a> {
         }
     }
 
+    /// A `tags:` list: each tag 1 to 64 of letters, digits and `_.:/=+@-` (no comma, which
+    /// separates tags on the command line, and nothing that needs quoting in `list` output).
+    pub fn tags(&mut self, node: &Node, path: &str) -> Option<std::collections::BTreeSet<String>> {
+        let items = self.list(node, path, "a list of tags")?;
+        let mut tags = std::collections::BTreeSet::new();
+        let mut valid = true;
+        for (index, item) in items.iter().enumerate() {
+            let item_path = format!("{path}[{index}]");
+            match self.string(item, &item_path) {
+                Some(tag) if super::is_tag(&tag) => {
+                    tags.insert(tag);
+                }
+                Some(tag) => {
+                    valid = false;
+                    self.report(
+                        &item.location,
+                        format!("invalid tag `{}` in `{path}`", crate::text::printable(&tag)),
+                        Some("a tag is 1 to 64 letters, digits or `_.:/=+@-`".into()),
+                    );
+                }
+                None => valid = false,
+            }
+        }
+        valid.then_some(tags)
+    }
+
     /// A duration within `bounds` (see `duration.rs`). `why` ends the hint, saying who sets the
     /// limits.
     pub fn duration(

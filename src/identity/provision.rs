@@ -191,7 +191,10 @@ pub fn extend(config: &mut Config) -> Vec<String> {
             let Ok(account_id) = assignment.account_id.parse() else {
                 continue;
             };
-            if config.auth.identities.contains_key(&name) || new.contains_key(&name) {
+            // Lookup ignores case, so a name differing from a taken one only in case is
+            // taken too: the written identity wins.
+            let mut taken = config.auth.identities.keys().chain(new.keys());
+            if taken.any(|taken| taken.eq_ignore_ascii_case(&name)) {
                 continue;
             }
             added.push(name.clone());
@@ -208,6 +211,12 @@ pub fn extend(config: &mut Config) -> Vec<String> {
                     alias: None,
                     env: BTreeMap::new(),
                     region: None,
+                    // The permission set's name may hold a comma, which no tag can.
+                    tags: ["provisioned", assignment.permission_set.as_str()]
+                        .into_iter()
+                        .filter(|tag| crate::config::is_tag(tag))
+                        .map(str::to_owned)
+                        .collect(),
                     location: provider.location.clone(),
                 },
             );

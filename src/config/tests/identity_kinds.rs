@@ -119,6 +119,7 @@ fn assume_role_identities() {
             alias: None,
             env: BTreeMap::new(),
             region: None,
+            tags: Default::default(),
             location: Location {
                 file: BASE.into(),
                 line: 21,
