@@ -48,6 +48,9 @@ pub enum Error {
     #[error("this command needs an identity, and `--identity=false` selects none")]
     IdentityRequired,
 
+    #[error("no identity carries all of the tags {}", tags.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", "))]
+    NoTaggedIdentity { tags: Vec<String> },
+
     #[error("no identity given, and the profile marks none as `default: true`")]
     NoDefaultIdentity { available: Vec<String> },
 
@@ -154,6 +157,7 @@ impl Error {
             | Self::UnknownIdentity { .. }
             | Self::NoDefaultIdentity { .. }
             | Self::IdentityRequired
+            | Self::NoTaggedIdentity { .. }
             | Self::AmbiguousDefault { .. }
             | Self::UnknownProvider { .. }
             | Self::NoProvider
@@ -232,6 +236,7 @@ impl Error {
                     list(available)
                 ),
             },
+            Self::NoTaggedIdentity { .. } => "`list` shows each identity's tags".into(),
             Self::NoDefaultIdentity { available } => {
                 format!("name one of: {}; or mark one `default: true`", list(available))
             }

@@ -118,6 +118,9 @@ ATMOS_LOGIN_TIMEOUT sets how long the browser login waits (default 10m).")]
         /// Sign in again even when the cached session is still valid.
         #[arg(long)]
         force: bool,
+        /// Act on every identity carrying all of these tags (comma-separated).
+        #[arg(long, value_name = "TAG,...", value_delimiter = ',', conflicts_with_all = ["identity", "provider"])]
+        tags: Vec<String>,
     },
 
     /// Remove what atmos-auth stored: an identity's credentials, a provider's SSO session, or all.
@@ -151,6 +154,9 @@ reached (after removing what could be).")]
         /// List what would be removed, and remove nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Act on every identity carrying all of these tags (comma-separated).
+        #[arg(long, value_name = "TAG,...", value_delimiter = ',', conflicts_with_all = ["identity", "provider", "all"])]
+        tags: Vec<String>,
     },
 
     /// Print the identity's credentials as environment variable assignments.
@@ -282,6 +288,9 @@ Example:
         /// Write to this file (atomically) instead of stdout.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Only the identities carrying all of these tags (comma-separated).
+        #[arg(long, value_name = "TAG,...", value_delimiter = ',')]
+        tags: Vec<String>,
     },
 
     /// Open the AWS web console signed in as the identity.
@@ -313,6 +322,9 @@ Example:
         /// Fetch the auto-provisioned permission sets again (needs a valid session).
         #[arg(long)]
         refresh: bool,
+        /// Only the identities carrying all of these tags (comma-separated).
+        #[arg(long, value_name = "TAG,...", value_delimiter = ',')]
+        tags: Vec<String>,
     },
 
     /// Check the profile's configuration without touching the network or the keyring.

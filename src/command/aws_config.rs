@@ -10,8 +10,8 @@ use crate::output::aws_config::{self, Entry, Source};
 use crate::paths;
 use crate::store::{PRIVATE_FILE_MODE, write_atomic};
 
-/// The file's text for `config`.
-fn render(config: &Config) -> Result<String, Error> {
+/// The file's text for `config`: every identity, or those carrying all of `tags`.
+fn render(config: &Config, tags: &[String]) -> Result<String, Error> {
     let program = std::env::current_exe().map_err(|source| Error::Write {
         path: "the atmos-auth executable path".into(),
         source,
@@ -25,6 +25,7 @@ fn render(config: &Config) -> Result<String, Error> {
         .auth
         .identities
         .values()
+        .filter(|identity| config.has_tags(identity, tags))
         .map(|identity| Entry {
             name: &identity.name,
             region: region_of(config, identity),
@@ -58,8 +59,8 @@ fn user_aws_config() -> Option<String> {
         .filter(|t| !aws_config::is_generated(t))
 }
 
-pub fn run(config: &Config, output: Option<&Path>) -> Result<i32, Error> {
-    let text = render(config)?;
+pub fn run(config: &Config, output: Option<&Path>, tags: &[String]) -> Result<i32, Error> {
+    let text = render(config, tags)?;
     match output {
         Some(path) => write_if_changed(path, &text)?,
         None => print(text.as_bytes())?,
@@ -70,13 +71,13 @@ pub fn run(config: &Config, output: Option<&Path>) -> Result<i32, Error> {
 /// Generate the config for `exec` into the cache (one file per config root and profile) and
 /// return its path.
 pub fn generate_for_exec(config: &Config) -> Result<PathBuf, Error> {
-    write_cached(config, "", &render(config)?)
+    write_cached(config, "", &render(config, &[])?)
 }
 
 /// The config for a command served by a credential endpoint (`exec --server`): the same, with
 /// no credential source left in the `[default]` profile, which SDKs would use instead.
 pub fn generate_for_server(config: &Config) -> Result<PathBuf, Error> {
-    let text = aws_config::without_default_credentials(&render(config)?);
+    let text = aws_config::without_default_credentials(&render(config, &[])?);
     write_cached(config, "|server", &text)
 }
 

@@ -38,7 +38,8 @@ pub fn refresh(context: &Context) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn run(context: &Context, format: Format) -> Result<i32, Error> {
+/// Lists the providers and the identities carrying all of `tags` (every identity when empty).
+pub fn run(context: &Context, format: Format, tags: &[String]) -> Result<i32, Error> {
     let now = SystemTime::now();
     let config = &context.config;
     let mut providers = Vec::new();
@@ -69,6 +70,9 @@ pub fn run(context: &Context, format: Format) -> Result<i32, Error> {
     let resolver = context.resolver();
     let mut identities = Vec::new();
     for identity in config.auth.identities.values() {
+        if !config.has_tags(identity, tags) {
+            continue;
+        }
         let credentials = match resolver.stored(identity)? {
             Some(c) if c.usable(std::time::Duration::ZERO, now) => CredentialStatus::Valid {
                 until: c.expiration(),
@@ -117,6 +121,7 @@ pub fn run(context: &Context, format: Format) -> Result<i32, Error> {
             alias: identity.alias.clone(),
             credentials,
             provisioned: context.provisioned.contains(&identity.name),
+            tags: config.tags_of(identity).into_iter().collect(),
         });
     }
     let view = ListView {

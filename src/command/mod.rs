@@ -52,20 +52,41 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             no_browser,
             use_device_code,
             force,
-        } => login::run(
-            &Context::load(&global)?,
-            identity.as_deref(),
-            provider.as_deref(),
-            login_request(use_device_code, no_browser)?,
-            force,
-        ),
+            tags,
+        } => {
+            let context = Context::load(&global)?;
+            let request = login_request(use_device_code, no_browser)?;
+            if tags.is_empty() {
+                return login::run(
+                    &context,
+                    identity.as_deref(),
+                    provider.as_deref(),
+                    request,
+                    force,
+                );
+            }
+            // The first login signs in (or is forced to); the others find its session.
+            for (index, name) in tagged(&context.config, &tags)?.iter().enumerate() {
+                login::run(&context, Some(name), None, request, force && index == 0)?;
+            }
+            Ok(crate::error::exit::SUCCESS)
+        }
         Subcommand::Logout {
             identity,
             provider,
             all,
             include_user_keys,
             dry_run,
+            tags,
         } => {
+            if !tags.is_empty() {
+                let mut config = config::load(&global.load_options())?;
+                crate::identity::provision::extend(&mut config);
+                for name in tagged(&config, &tags)? {
+                    logout::run(&global, logout::Target::Identity(&name), dry_run)?;
+                }
+                return Ok(crate::error::exit::SUCCESS);
+            }
             let target = match (identity.as_deref(), all) {
                 (_, true) => logout::Target::All { include_user_keys },
                 (Some(name), false) => logout::Target::Identity(name),
@@ -108,10 +129,13 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
         Subcommand::CredentialProcess { identity } => {
             credential_process::run(&Context::load(&global)?, identity.as_deref())
         }
-        Subcommand::AwsConfig { output } => {
+        Subcommand::AwsConfig { output, tags } => {
             let mut config = config::load(&global.load_options())?;
             crate::identity::provision::extend(&mut config);
-            aws_config::run(&config, output.as_deref())
+            if !tags.is_empty() {
+                tagged(&config, &tags)?;
+            }
+            aws_config::run(&config, output.as_deref(), &tags)
         }
         Subcommand::Console {
             identity,
@@ -125,7 +149,11 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             print_only,
             duration,
         ),
-        Subcommand::List { format, refresh } => {
+        Subcommand::List {
+            format,
+            refresh,
+            tags,
+        } => {
             let mut context = Context::load(&global)?;
             if refresh {
                 list::refresh(&context)?;
@@ -134,7 +162,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
                 context.config = config::load(&global.load_options())?;
                 context.provisioned = crate::identity::provision::extend(&mut context.config);
             }
-            list::run(&context, format.into())
+            list::run(&context, format.into(), &tags)
         }
         Subcommand::Validate { all_profiles } => validate::run(&global, all_profiles),
         Subcommand::Profiles => profiles::run(&global),
@@ -383,4 +411,22 @@ fn login_policy(login: bool) -> Result<LoginPolicy, Error> {
 /// The region an identity's credentials are used in.
 fn region_of<'a>(config: &'a Config, identity: &'a Identity) -> &'a str {
     crate::identity::region_for(config, identity)
+}
+
+/// The names of the identities carrying every one of `tags` (`Config::tags_of`), or an error
+/// when none does.
+fn tagged(config: &Config, tags: &[String]) -> Result<Vec<String>, Error> {
+    let names: Vec<String> = config
+        .auth
+        .identities
+        .values()
+        .filter(|identity| config.has_tags(identity, tags))
+        .map(|identity| identity.name.clone())
+        .collect();
+    if names.is_empty() {
+        return Err(Error::NoTaggedIdentity {
+            tags: tags.to_vec(),
+        });
+    }
+    Ok(names)
 }

@@ -69,6 +69,8 @@ pub struct IdentityView {
     pub credentials: CredentialStatus,
     /// Added by a provider's `auto_provision_identities` rather than written in the config.
     pub provisioned: bool,
+    /// Its own tags and its provider's, sorted.
+    pub tags: Vec<String>,
 }
 
 /// The provider or identity an identity is obtained through.
@@ -225,6 +227,9 @@ fn notes(identity: &IdentityView) -> Vec<String> {
     }
     if identity.provisioned {
         notes.push("provisioned".to_owned());
+    }
+    if !identity.tags.is_empty() {
+        notes.push(format!("tags {}", printable(&identity.tags.join(","))));
     }
     notes
 }
@@ -587,6 +592,7 @@ mod tests {
             alias: None,
             credentials: CredentialStatus::None,
             provisioned: false,
+            tags: Vec::new(),
         }
     }
 
