@@ -45,6 +45,8 @@ mod login;
 mod logout;
 /// Several accounts at once: credential-process, generated AWS config, console, completion.
 mod multi_account;
+/// Issue 15: identity names in any case, tags and `--tags`, console destinations.
+mod names_tags;
 /// Files 0600 and directories 0700 whatever the umask; unsafe cache directories refused.
 mod permissions;
 /// The shipped reference profiles and the access matrix as code (issue 6).

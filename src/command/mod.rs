@@ -162,6 +162,9 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
                 context.config = config::load(&global.load_options())?;
                 context.provisioned = crate::identity::provision::extend(&mut context.config);
             }
+            if !tags.is_empty() {
+                tagged(&context.config, &tags)?;
+            }
             list::run(&context, format.into(), &tags)
         }
         Subcommand::Validate { all_profiles } => validate::run(&global, all_profiles),
