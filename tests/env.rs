@@ -240,7 +240,7 @@ fn unknown_identity_suggests_the_closest() {
         .run(&["env", "plat-dev/terraforn"])
         .code(2)
         .stderr_has("unknown identity `plat-dev/terraforn`")
-        .stderr_has("did you mean `plat-dev/terraform`?");
+        .stderr_has("did you mean one of: `plat-dev/terraform`, ");
 }
 
 #[test]

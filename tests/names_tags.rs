@@ -90,7 +90,7 @@ fn list_filters_and_shows_tags_with_the_providers() {
     let world = tagged_world();
     let all = world.run(&["list"]).success().stdout;
     assert!(
-        all.contains("tags corp,team-a,terraform"),
+        all.contains("  corp,team-a,terraform\n"),
         "own tags and the provider's: {all}"
     );
     let terraform = world.run(&["list", "--tags", "terraform"]).success().stdout;
@@ -185,7 +185,7 @@ fn provisioned_identities_carry_provisioned_and_the_permission_set() {
         .success()
         .stdout;
     assert!(out.contains("core-audit/ReadOnlyAccess"), "{out}");
-    assert!(out.contains("tags ReadOnlyAccess,provisioned"), "{out}");
+    assert!(out.contains("  ReadOnlyAccess,provisioned\n"), "{out}");
     assert!(!out.contains("plat-dev/terraform"), "written: {out}");
     assert!(!out.contains("AdministratorAccess"), "{out}");
 }

@@ -164,7 +164,7 @@ fn table(view: &ListView, now: SystemTime, out: &mut String) {
         if !view.providers.is_empty() {
             out.push('\n');
         }
-        let header = ["  IDENTITY", "KIND", "VIA", "TARGET", "CREDENTIALS"];
+        let header = ["  IDENTITY", "KIND", "VIA", "TARGET", "CREDENTIALS", "TAGS"];
         let mut rows = vec![header.map(String::from)];
         rows.extend(view.identities.iter().map(|identity| {
             let marker = if identity.default { "* " } else { "  " };
@@ -188,9 +188,23 @@ fn table(view: &ListView, now: SystemTime, out: &mut String) {
                     CredentialStatus::Expired => "expired".to_owned(),
                     CredentialStatus::None => "none".to_owned(),
                 },
+                or_dash(&printable(&identity.tags.join(","))),
             ]
         }));
-        columns(out, &rows);
+        // The TAGS column only when some identity has tags.
+        if view
+            .identities
+            .iter()
+            .any(|identity| !identity.tags.is_empty())
+        {
+            columns(out, &rows);
+        } else {
+            let rows: Vec<[String; 5]> = rows
+                .iter()
+                .map(|row| std::array::from_fn(|column| row[column].clone()))
+                .collect();
+            columns(out, &rows);
+        }
     }
 }
 
@@ -227,9 +241,6 @@ fn notes(identity: &IdentityView) -> Vec<String> {
     }
     if identity.provisioned {
         notes.push("provisioned".to_owned());
-    }
-    if !identity.tags.is_empty() {
-        notes.push(format!("tags {}", printable(&identity.tags.join(","))));
     }
     notes
 }
@@ -320,6 +331,9 @@ fn identity_line(identity: &IdentityView, now: SystemTime) -> String {
     }
     let mut parts = vec![what];
     parts.extend(notes(identity));
+    if !identity.tags.is_empty() {
+        parts.push(format!("tags {}", printable(&identity.tags.join(","))));
+    }
     parts.push(match identity.credentials {
         CredentialStatus::Valid { until } => format!("valid until {}", until_parts(until, now)),
         CredentialStatus::Expired => "credentials expired".to_owned(),
@@ -795,6 +809,7 @@ ops/vault (credential_process vault-aws-creds --role ops, no credentials)
             "alias": "tf",
             "credentials": { "status": "valid", "until": "2026-11-25T20:12:17Z" },
             "provisioned": false,
+            "tags": [],
         });
         let identities = value["identities"].as_array().unwrap();
         assert_eq!(identities[0], terraform);
