@@ -188,6 +188,14 @@ fn provisioned_identities_carry_provisioned_and_the_permission_set() {
     assert!(out.contains("  ReadOnlyAccess,provisioned\n"), "{out}");
     assert!(!out.contains("plat-dev/terraform"), "written: {out}");
     assert!(!out.contains("AdministratorAccess"), "{out}");
+    // A written name that differs from a provisioned one only in case is a config error.
+    world.write(
+        "repo/profiles/dev/atmos.yaml",
+        &format!("{DEV_PROFILE}    plat-dev/readonlyaccess:\n      kind: aws/user\n"),
+    );
+    world.run(&["list"]).code(2).stderr_has(
+        "profiles/dev/atmos.yaml:38:5: identity `plat-dev/readonlyaccess` differs from the provisioned identity `plat-dev/ReadOnlyAccess` only in case",
+    );
 }
 
 #[test]

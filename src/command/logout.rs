@@ -84,9 +84,8 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
             // Without a profile there is no provider to tell, but the stores are emptied all
             // the same: a broken profile must not keep anyone logged in.
             let config = config::load(&global.load_options())
-                .map(|mut config| {
-                    crate::identity::provision::extend(&mut config);
-                    config
+                .and_then(|mut config| {
+                    crate::identity::provision::extend(&mut config).map(|_| config)
                 })
                 .inspect_err(|error| tracing::debug!(%error, "no profile: no portal to tell"))
                 .ok();

@@ -81,7 +81,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
         } => {
             if !tags.is_empty() {
                 let mut config = config::load(&global.load_options())?;
-                crate::identity::provision::extend(&mut config);
+                crate::identity::provision::extend(&mut config)?;
                 for name in tagged(&config, &tags)? {
                     logout::run(&global, logout::Target::Identity(&name), dry_run)?;
                 }
@@ -131,7 +131,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
         }
         Subcommand::AwsConfig { output, tags } => {
             let mut config = config::load(&global.load_options())?;
-            crate::identity::provision::extend(&mut config);
+            crate::identity::provision::extend(&mut config)?;
             if !tags.is_empty() {
                 tagged(&config, &tags)?;
             }
@@ -160,7 +160,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
                 // Reload the profile (not the store: a `file` store would ask for its password
                 // again) so assignments that went away disappear too.
                 context.config = config::load(&global.load_options())?;
-                context.provisioned = crate::identity::provision::extend(&mut context.config);
+                context.provisioned = crate::identity::provision::extend(&mut context.config)?;
             }
             if !tags.is_empty() {
                 tagged(&context.config, &tags)?;
@@ -201,7 +201,7 @@ pub struct Context {
 impl Context {
     fn load(global: &Global) -> Result<Self, Error> {
         let mut config = config::load(&global.load_options())?;
-        let provisioned = crate::identity::provision::extend(&mut config);
+        let provisioned = crate::identity::provision::extend(&mut config)?;
         let kind = match std::env::var(store::KEYRING_TYPE_ENV) {
             Ok(value) if !value.is_empty() => value
                 .parse()

@@ -169,8 +169,11 @@ fn warn_about_names(assignments: &[Assignment]) {
 }
 
 /// Add the cached assignments of every auto-provisioning provider to `config` as identities,
-/// and return the names added.
-pub fn extend(config: &mut Config) -> Vec<String> {
+/// and return the names added. A written identity of the same name wins; one whose name
+/// differs from a provisioned one only in case is an error at the written name, as two
+/// written names differing only in case are (lookup ignores case).
+pub fn extend(config: &mut Config) -> Result<Vec<String>, crate::config::ConfigError> {
+    let mut clashes = Vec::new();
     let mut added = Vec::new();
     let mut new: BTreeMap<String, Identity> = BTreeMap::new();
     for provider in config.auth.providers.values() {
@@ -191,10 +194,26 @@ pub fn extend(config: &mut Config) -> Vec<String> {
             let Ok(account_id) = assignment.account_id.parse() else {
                 continue;
             };
-            // Lookup ignores case, so a name differing from a taken one only in case is
-            // taken too: the written identity wins.
-            let mut taken = config.auth.identities.keys().chain(new.keys());
-            if taken.any(|taken| taken.eq_ignore_ascii_case(&name)) {
+            if let Some(written) = config
+                .auth
+                .identities
+                .values()
+                .find(|written| written.name.eq_ignore_ascii_case(&name))
+            {
+                if written.name != name {
+                    clashes.push(crate::config::Diagnostic::new(
+                        written.location.clone(),
+                        format!(
+                            "identity `{}` differs from the provisioned identity `{name}` only in case",
+                            written.name
+                        ),
+                        Some(format!("rename it, or name it `{name}` to replace the provisioned one")),
+                    ));
+                }
+                continue;
+            }
+            // Two accounts whose names differ only in case: the first keeps the name.
+            if new.keys().any(|taken| taken.eq_ignore_ascii_case(&name)) {
                 continue;
             }
             added.push(name.clone());
@@ -222,8 +241,13 @@ pub fn extend(config: &mut Config) -> Vec<String> {
             );
         }
     }
+    if !clashes.is_empty() {
+        return Err(crate::config::ConfigError::Invalid {
+            diagnostics: clashes,
+        });
+    }
     config.auth.identities.extend(new);
-    added
+    Ok(added)
 }
 
 #[cfg(test)]
