@@ -121,6 +121,7 @@ pub fn run(context: &Context, format: Format) -> Result<i32, Error> {
     }
     let view = ListView {
         profile: config.profile.clone(),
+        realm: crate::store::realm::current().map(str::to_owned),
         providers,
         identities,
     };

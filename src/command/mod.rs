@@ -64,10 +64,14 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             provider,
             all,
             include_user_keys,
+            all_realms,
             dry_run,
         } => {
             let target = match (identity.as_deref(), all) {
-                (_, true) => logout::Target::All { include_user_keys },
+                (_, true) => logout::Target::All {
+                    include_user_keys,
+                    all_realms,
+                },
                 (Some(name), false) => logout::Target::Identity(name),
                 (None, false) => logout::Target::Provider(provider.as_deref()),
             };
@@ -167,9 +171,29 @@ pub struct Context {
     pub provisioned: Vec<String>,
 }
 
+/// Chooses this process's realm: `--realm` / `ATMOS_AUTH_REALM` (which wins), else the
+/// profile's `auth.realm`, else none. Every stored entry and cache file is in that realm.
+pub(crate) fn set_realm(global: &Global, config: Option<&Config>) -> Result<(), Error> {
+    let realm = match global.realm.as_deref().filter(|value| !value.is_empty()) {
+        Some(value) => {
+            if let Some(problem) = store::realm::realm_problem(value) {
+                return Err(Error::InvalidRealm {
+                    value: crate::text::printable(value),
+                    problem,
+                });
+            }
+            Some(value.to_owned())
+        }
+        None => config.and_then(|config| config.auth.realm.clone()),
+    };
+    store::realm::set_current(realm);
+    Ok(())
+}
+
 impl Context {
     fn load(global: &Global) -> Result<Self, Error> {
         let mut config = config::load(&global.load_options())?;
+        set_realm(global, Some(&config))?;
         let provisioned = crate::identity::provision::extend(&mut config);
         let kind = match std::env::var(store::KEYRING_TYPE_ENV) {
             Ok(value) if !value.is_empty() => value
