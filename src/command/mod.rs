@@ -114,6 +114,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
         }
         Subcommand::AwsConfig { output } => {
             let mut config = config::load(&global.load_options())?;
+            set_realm(&global, Some(&config))?;
             crate::identity::provision::extend(&mut config);
             aws_config::run(&config, output.as_deref())
         }
