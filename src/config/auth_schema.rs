@@ -29,11 +29,11 @@ mod key {
 
 const AUTH_FIELDS: [&str; 6] = [
     "keyring",
-    "realm",
     "refresh_margin",
     "exec",
     "providers",
     "identities",
+    "realm",
 ];
 const IDENTITY_CENTER_FIELDS: [&str; 7] = [
     "kind",
