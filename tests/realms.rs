@@ -62,6 +62,9 @@ fn logout_all_stays_in_its_realm_unless_told() {
     let out = in_realm(&world, "realm-carol", &["logout", "--all", "--dry-run"]).success();
     assert!(out.stdout.contains("realm-carol~") || out.stderr.contains("realm-carol~"));
     assert!(!out.stdout.contains("realm-dave~") && !out.stderr.contains("realm-dave~"));
+    // Without a realm, `--all` leaves every realm's entries alone.
+    let out = world.run(&["logout", "--all", "--dry-run"]).success();
+    assert!(!out.stdout.contains("realm-") && !out.stderr.contains("realm-"));
     let out = in_realm(
         &world,
         "realm-carol",

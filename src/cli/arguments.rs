@@ -144,7 +144,7 @@ reached (after removing what could be).")]
         #[arg(long, value_name = "NAME", conflicts_with = "identity")]
         provider: Option<String>,
 
-        /// Remove everything atmos-auth stored for this user, in every store.
+        /// Remove everything atmos-auth stored for this user in the current realm, in every store.
         #[arg(long, conflicts_with_all = ["identity", "provider"])]
         all: bool,
 

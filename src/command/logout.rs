@@ -1,6 +1,7 @@
 //! `atmos-auth logout`: remove what atmos-auth stored — one identity's credentials, one
 //! provider's SSO session (after ending it at the portal) with everything obtained through it,
-//! or everything in every store — and name each item removed.
+//! or everything in every store — and name each item removed. Each acts within the current
+//! realm (`store::realm`); only `--all --all-realms` reaches the entries of every realm.
 //!
 //! What to remove is worked out from the configuration (identity plans, session ids) and checked
 //! against each store's own listing ([`CredentialStore::entries`]), so only entries that exist are
