@@ -72,6 +72,9 @@ pub enum Error {
     #[error("invalid ATMOS_KEYRING_TYPE `{value}`")]
     InvalidStoreKind { value: String },
 
+    #[error("invalid realm `{value}` (--realm / ATMOS_AUTH_REALM): it {problem}")]
+    InvalidRealm { value: String, problem: String },
+
     #[error("invalid ATMOS_KEYRING_TIMEOUT: {problem}")]
     InvalidStoreTimeout {
         problem: crate::config::duration::DurationError,
@@ -163,6 +166,7 @@ impl Error {
             | Self::NoProvider
             | Self::AmbiguousProvider { .. }
             | Self::InvalidStoreKind { .. }
+            | Self::InvalidRealm { .. }
             | Self::InvalidStoreTimeout { .. }
             | Self::InvalidLoginTimeout { .. }
             | Self::NotInGithubActions => exit::USAGE,
@@ -244,6 +248,7 @@ impl Error {
             Self::UnknownProvider { available, .. } => format!("providers in this profile: {}", list(available)),
             Self::AmbiguousProvider { .. } => "pass `--provider NAME` or an identity".into(),
             Self::InvalidStoreKind { .. } => "use one of: system, secret-service, keyutils, file, memory".into(),
+            Self::InvalidRealm { .. } => "a realm is 1 to 64 of `a-z`, `0-9`, `-`, `_`, starting and ending with a letter or digit".into(),
             Self::InvalidStoreTimeout { .. } => "give a duration such as `5s` or `500ms`".into(),
             Self::InvalidLoginTimeout { .. } => "give a duration such as `90s` or `10m`".into(),
             Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),

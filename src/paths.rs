@@ -38,6 +38,21 @@ pub fn cache_dir() -> io::Result<PathBuf> {
 /// A subdirectory of the cache, created private (0700) if missing, opened and checked as the
 /// module docs say.
 pub fn cache_subdir(name: &str) -> io::Result<PrivateDir> {
+    cache_subdir_named(&realm_subdir_name(name))
+}
+
+/// The cache subdirectory `name` of this process's realm: `name` itself without a realm,
+/// `<name>~<realm>` in one, so each realm's lists, generated configs and locks stay apart.
+pub fn realm_subdir_name(name: &str) -> String {
+    match crate::store::realm::current() {
+        Some(realm) => format!("{name}~{realm}"),
+        None => name.to_owned(),
+    }
+}
+
+/// The cache subdirectory called exactly `name` (no realm added), checked as
+/// [`cache_subdir`] says.
+pub fn cache_subdir_named(name: &str) -> io::Result<PrivateDir> {
     let root = cache_dir()?;
     let (base, own) = match (root.parent(), root.file_name()) {
         (Some(base), Some(own)) => (base, own.to_string_lossy().into_owned()),

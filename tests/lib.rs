@@ -53,6 +53,8 @@ mod permissions;
 mod profiles;
 /// Concurrent logins and refreshes; SIGKILL at random points.
 mod races;
+/// Realms: two users of one start URL side by side (issue 15).
+mod realms;
 /// `exec --server`, `shell --server`: the per-command credential server (issue 14).
 mod server;
 /// `shell`: the identity's environment, nesting, exit status, the interactive banner (issue 12).

@@ -67,6 +67,11 @@ pub struct Global {
     )]
     pub mfa_code: Option<String>,
 
+    /// Realm: a separate set of sessions and credentials, e.g. a second user of the same SSO
+    /// instance [default: auth.realm, else none]
+    #[arg(long, global = true, env = "ATMOS_AUTH_REALM", value_name = "NAME")]
+    pub realm: Option<String>,
+
     /// More output on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -142,7 +147,7 @@ reached (after removing what could be).")]
         #[arg(long, value_name = "NAME", conflicts_with = "identity")]
         provider: Option<String>,
 
-        /// Remove everything atmos-auth stored for this user, in every store.
+        /// Remove everything atmos-auth stored for this user in the current realm, in every store.
         #[arg(long, conflicts_with_all = ["identity", "provider"])]
         all: bool,
 
@@ -150,6 +155,11 @@ reached (after removing what could be).")]
         /// fetched again).
         #[arg(long, requires = "all")]
         include_user_keys: bool,
+
+        /// With --all, remove the entries and cache files of every realm, not only those of the
+        /// current one (--realm, ATMOS_AUTH_REALM, auth.realm; none by default).
+        #[arg(long, requires = "all")]
+        all_realms: bool,
 
         /// List what would be removed, and remove nothing.
         #[arg(long)]

@@ -54,6 +54,7 @@ pub fn identity_candidates() -> Vec<CompletionCandidate> {
         config_dir: std::env::var_os("ATMOS_CLI_CONFIG_PATH").map(Into::into),
         identity: None,
         mfa_code: None,
+        realm: None,
         verbose: 0,
     };
     let Ok(config) = config::load(&global.load_options()) else {

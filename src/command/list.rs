@@ -126,6 +126,7 @@ pub fn run(context: &Context, format: Format, tags: &[String]) -> Result<i32, Er
     }
     let view = ListView {
         profile: config.profile.clone(),
+        realm: crate::store::realm::current().map(str::to_owned),
         providers,
         identities,
     };

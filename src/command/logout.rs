@@ -1,6 +1,7 @@
 //! `atmos-auth logout`: remove what atmos-auth stored — one identity's credentials, one
 //! provider's SSO session (after ending it at the portal) with everything obtained through it,
-//! or everything in every store — and name each item removed.
+//! or everything in every store — and name each item removed. Each acts within the current
+//! realm (`store::realm`); only `--all --all-realms` reaches the entries of every realm.
 //!
 //! What to remove is worked out from the configuration (identity plans, session ids) and checked
 //! against each store's own listing ([`CredentialStore::entries`]), so only entries that exist are
@@ -44,8 +45,12 @@ pub enum Target<'a> {
     /// One Identity Center provider (or the only one): its session and everything obtained
     /// through it.
     Provider(Option<&'a str>),
-    /// Everything, in every store; IAM user keys only when asked.
-    All { include_user_keys: bool },
+    /// Everything of the current realm (or of every realm), in every store; IAM user keys only
+    /// when asked.
+    All {
+        include_user_keys: bool,
+        all_realms: bool,
+    },
 }
 
 pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Error> {
@@ -80,7 +85,10 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
                 found
             });
         }
-        Target::All { include_user_keys } => {
+        Target::All {
+            include_user_keys,
+            all_realms,
+        } => {
             // Without a profile there is no provider to tell, but the stores are emptied all
             // the same: a broken profile must not keep anyone logged in.
             let config = config::load(&global.load_options())
@@ -89,6 +97,7 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
                 })
                 .inspect_err(|error| tracing::debug!(%error, "no profile: no portal to tell"))
                 .ok();
+            super::set_realm(global, config.as_ref())?;
             let stores = every_store(config.as_ref(), &mut report)?;
             if let Some(config) = &config {
                 for provider in config.auth.providers.values() {
@@ -106,6 +115,7 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
                     existing
                         .iter()
                         .filter(|key| include_user_keys || key.namespace() != Namespace::UserKeys)
+                        .filter(|key| all_realms || store::realm::in_current(key.id()).is_some())
                         .map(|key| Item {
                             what: crate::text::printable(&key.describe()),
                             key: key.clone(),
@@ -114,7 +124,13 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
                 });
             }
             for (subdir, what) in CACHE_SUBDIRS {
-                report.remove_cache(subdir, what);
+                if all_realms {
+                    for name in realm_subdirs(subdir) {
+                        report.remove_cache(&name, what);
+                    }
+                } else {
+                    report.remove_cache(&crate::paths::realm_subdir_name(subdir), what);
+                }
             }
         }
     }
@@ -227,9 +243,11 @@ fn obtained_elsewhere(sso: &IdentityCenter, existing: &[EntryKey], known: &[Item
         .filter(|key| key.namespace() == Namespace::RoleCredentials)
         .filter(|key| !known.iter().any(|item| &item.key == *key))
         .filter(|key| {
-            key.id().rsplit_once('@').is_some_and(|(readable, _)| {
-                readable.starts_with(&prefix) && bound_id(readable, &[&session]) == key.id()
-            })
+            store::realm::in_current(key.id())
+                .and_then(|id| id.rsplit_once('@'))
+                .is_some_and(|(readable, _)| {
+                    readable.starts_with(&prefix) && bound_id(readable, &[&session]) == key.id()
+                })
         })
         .map(|key| Item {
             what: crate::text::printable(&key.describe()),
@@ -304,6 +322,25 @@ fn end_session(report: &mut Report, sso: &IdentityCenter, store: &CredentialStor
             );
         }
     }
+}
+
+/// The cache subdirectories `subdir` of every realm: `subdir` itself and each `<subdir>~<realm>`.
+fn realm_subdirs(subdir: &str) -> Vec<String> {
+    let Ok(entries) = crate::paths::cache_dir().and_then(std::fs::read_dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| {
+            name == subdir
+                || name
+                    .strip_prefix(subdir)
+                    .and_then(|rest| rest.strip_prefix('~'))
+                    .is_some_and(|realm| store::realm::realm_problem(realm).is_none())
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 /// Every store atmos-auth may have written to for this user: on Linux the kernel keyring and the
@@ -423,7 +460,7 @@ impl Report {
         if !root.join(name).is_dir() {
             return;
         }
-        let files = crate::paths::cache_subdir(name).and_then(|dir| dir.files());
+        let files = crate::paths::cache_subdir_named(name).and_then(|dir| dir.files());
         let failed = |error: std::io::Error| Error::Write {
             path: root.join(name).display().to_string(),
             source: error,

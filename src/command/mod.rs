@@ -76,11 +76,14 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             provider,
             all,
             include_user_keys,
+            all_realms,
             dry_run,
             tags,
         } => {
             if !tags.is_empty() {
                 let mut config = config::load(&global.load_options())?;
+                // The realm's provisioned identities, as `logout NAME` sees them.
+                set_realm(&global, Some(&config))?;
                 crate::identity::provision::extend(&mut config)?;
                 for name in tagged(&config, &tags)? {
                     logout::run(&global, logout::Target::Identity(&name), dry_run)?;
@@ -88,7 +91,10 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
                 return Ok(crate::error::exit::SUCCESS);
             }
             let target = match (identity.as_deref(), all) {
-                (_, true) => logout::Target::All { include_user_keys },
+                (_, true) => logout::Target::All {
+                    include_user_keys,
+                    all_realms,
+                },
                 (Some(name), false) => logout::Target::Identity(name),
                 (None, false) => logout::Target::Provider(provider.as_deref()),
             };
@@ -131,6 +137,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
         }
         Subcommand::AwsConfig { output, tags } => {
             let mut config = config::load(&global.load_options())?;
+            set_realm(&global, Some(&config))?;
             crate::identity::provision::extend(&mut config)?;
             if !tags.is_empty() {
                 tagged(&config, &tags)?;
@@ -198,9 +205,29 @@ pub struct Context {
     pub provisioned: Vec<String>,
 }
 
+/// Chooses this process's realm: `--realm` / `ATMOS_AUTH_REALM` (which wins), else the
+/// profile's `auth.realm`, else none. Every stored entry and cache file is in that realm.
+pub(crate) fn set_realm(global: &Global, config: Option<&Config>) -> Result<(), Error> {
+    let realm = match global.realm.as_deref().filter(|value| !value.is_empty()) {
+        Some(value) => {
+            if let Some(problem) = store::realm::realm_problem(value) {
+                return Err(Error::InvalidRealm {
+                    value: crate::text::printable(value),
+                    problem,
+                });
+            }
+            Some(value.to_owned())
+        }
+        None => config.and_then(|config| config.auth.realm.clone()),
+    };
+    store::realm::set_current(realm);
+    Ok(())
+}
+
 impl Context {
     fn load(global: &Global) -> Result<Self, Error> {
         let mut config = config::load(&global.load_options())?;
+        set_realm(global, Some(&config))?;
         let provisioned = crate::identity::provision::extend(&mut config)?;
         let kind = match std::env::var(store::KEYRING_TYPE_ENV) {
             Ok(value) if !value.is_empty() => value

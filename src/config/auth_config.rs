@@ -13,6 +13,9 @@ pub struct AuthConfig {
     pub keyring: Option<StoreKind>,
     /// `keyring.spec.path`: where the `file` store keeps its encrypted file.
     pub keyring_path: Option<PathBuf>,
+    /// `realm`: the realm stored entries and cache files are namespaced by, unless
+    /// `ATMOS_AUTH_REALM` or `--realm` names another.
+    pub realm: Option<String>,
     /// Cached credentials are reused while more than this is left; `None` means the default
     /// (15 minutes), which the credential cache owns.
     pub refresh_margin: Option<Duration>,

@@ -27,12 +27,13 @@ mod key {
     pub const DESCRIPTION: &str = "description";
 }
 
-const AUTH_FIELDS: [&str; 5] = [
+const AUTH_FIELDS: [&str; 6] = [
     "keyring",
     "refresh_margin",
     "exec",
     "providers",
     "identities",
+    "realm",
 ];
 const IDENTITY_CENTER_FIELDS: [&str; 8] = [
     "kind",
@@ -144,6 +145,23 @@ impl Validator<'_> {
         }
     }
 
+    /// `auth.realm`: a name that namespaces every stored entry and cache file.
+    fn realm(&mut self, node: &Node) -> Option<String> {
+        let name = self.string(node, "auth.realm")?;
+        match crate::store::realm::realm_problem(&name) {
+            None => Some(name),
+            Some(problem) => {
+                let message = format!(
+                    "invalid realm `{}` for `auth.realm`: it {problem}",
+                    crate::text::printable(&name)
+                );
+                let hint = "a realm is 1 to 64 of `a-z`, `0-9`, `-`, `_`, starting and ending with a letter or digit";
+                self.report(&node.location, message, Some(hint.to_owned()));
+                None
+            }
+        }
+    }
+
     fn auth(&mut self, entry: &Entry, accounts: &BTreeMap<String, AccountId>) -> AuthConfig {
         let mut auth = AuthConfig::default();
         self.scan_forbidden(&entry.value, key::AUTH);
@@ -154,6 +172,9 @@ impl Validator<'_> {
         if let Some(node) = fields.get("keyring") {
             let keyring_owner = fields.key_location("keyring");
             (auth.keyring, auth.keyring_path) = self.keyring(node, &keyring_owner);
+        }
+        if let Some(node) = fields.get("realm") {
+            auth.realm = self.realm(node);
         }
         if let Some(node) = fields.get("refresh_margin") {
             auth.refresh_margin = self.duration(

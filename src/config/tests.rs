@@ -318,7 +318,7 @@ invalid! {
   providers_of_the_wrong_type:
     edit("  providers:\n    sso:\n", "  providers: [sso]\n  unused:\n    sso:\n") => [
       "atmos.yaml:11:14: `auth.providers` must be a mapping, found a list",
-      "atmos.yaml:12:3: unknown field `unused` in `auth` | help: valid fields: `keyring`, `refresh_margin`, `exec`, `providers`, `identities`",
+      "atmos.yaml:12:3: unknown field `unused` in `auth` | help: valid fields: `keyring`, `refresh_margin`, `exec`, `providers`, `identities`, `realm`",
       "atmos.yaml:28:19: unknown provider `sso` in `auth.identities.plat-dev/terraform.via.provider` | help: no providers are defined; add one under `auth.providers`",
       "atmos.yaml:38:24: unknown provider `sso`",
       "atmos.yaml:43:24: unknown provider `sso`",

@@ -98,6 +98,11 @@ pub fn render(
             command.push("--profile".into());
             command.push(profile.clone());
         }
+        // An SDK calling back must get this realm's session, not the default one.
+        if let Some(realm) = crate::store::realm::current() {
+            command.push("--realm".into());
+            command.push(realm.to_owned());
+        }
         let _ = write!(
             out,
             "\n[profile {}]\ncredential_process = {}\nregion = {}\n",

@@ -23,6 +23,9 @@ use crate::text::printable;
 pub struct ListView {
     /// The selected profile, if any.
     pub profile: Option<String>,
+    /// The realm sessions and credentials are shown for, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
     pub providers: Vec<ProviderView>,
     pub identities: Vec<IdentityView>,
 }
@@ -129,6 +132,9 @@ fn text(view: &ListView, body: impl FnOnce(&mut String)) -> String {
     let mut out = String::new();
     if let Some(profile) = &view.profile {
         let _ = writeln!(out, "profile: {}\n", printable(profile));
+    }
+    if let Some(realm) = &view.realm {
+        let _ = writeln!(out, "realm: {}\n", printable(realm));
     }
     if view.providers.is_empty() && view.identities.is_empty() {
         out.push_str("no providers or identities configured\n");
@@ -622,6 +628,7 @@ mod tests {
         let profile = None;
         ListView {
             profile,
+            realm: None,
             providers,
             identities,
         }
@@ -682,6 +689,7 @@ mod tests {
         let start_url = "https://acme.awsapps.com/start (us-east-1)";
         ListView {
             profile: Some("devops".to_owned()),
+            realm: None,
             providers: vec![
                 provider_view("sso", "aws/iam-identity-center", start_url, logged_in),
                 provider_view(

@@ -48,6 +48,7 @@ mod layered;
 mod lock;
 mod memory;
 mod password;
+pub mod realm;
 #[cfg(test)]
 mod tests;
 

@@ -71,12 +71,15 @@ pub struct DeviceGrant {
 pub struct AccessToken {
     /// The client the token was issued to: its sign-in session, for `Logout`.
     pub client_id: String,
+    /// Who signed in.
+    pub user: String,
     pub expires_at: u64,
     pub revoked: bool,
 }
 
 pub struct RefreshToken {
     pub client_id: String,
+    pub user: String,
     pub revoked: bool,
 }
 

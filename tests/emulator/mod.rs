@@ -92,6 +92,12 @@ impl Emulator {
         lock(&self.world).auto_approve = on;
     }
 
+    /// Logins approved from now on sign in as `user` (a second person on the same instance);
+    /// tokens, and the role credentials fetched with them, carry that user.
+    pub fn sign_in_as(&self, user: &str) {
+        lock(&self.world).signing_in = Some(user.to_owned());
+    }
+
     /// When on, the browser's authorize page denies every sign-in at once (before auto-approve).
     pub fn set_auto_deny(&self, on: bool) {
         lock(&self.world).auto_deny = on;

@@ -196,8 +196,11 @@ pub fn create_token(world: &mut World, call: &Call) -> Reply {
         );
     }
     let result = match grant_type {
-        DEVICE_CODE_GRANT => redeem_device_code(world, client_id, text(&body, "deviceCode"), now),
-        AUTHORIZATION_CODE_GRANT => redeem_auth_code(world, client_id, &body, now),
+        DEVICE_CODE_GRANT => redeem_device_code(world, client_id, text(&body, "deviceCode"), now)
+            .map(|()| signing_in(world)),
+        AUTHORIZATION_CODE_GRANT => {
+            redeem_auth_code(world, client_id, &body, now).map(|()| signing_in(world))
+        }
         REFRESH_GRANT => redeem_refresh_token(world, client_id, text(&body, "refreshToken")),
         _ => Err(error(
             "UnsupportedGrantTypeException",
@@ -205,7 +208,7 @@ pub fn create_token(world: &mut World, call: &Call) -> Reply {
         )),
     };
     match result {
-        Ok(()) => issue_tokens(world, client_id, refresh_allowed, now),
+        Ok(user) => issue_tokens(world, client_id, &user, refresh_allowed, now),
         Err(reply) => reply,
     }
 }
@@ -329,11 +332,20 @@ pub fn redirect_registered(client: &Client, uri: &str) -> bool {
         .any(|registered| without_port(registered) == without_port(uri))
 }
 
+/// Who signs in with a login approved now.
+fn signing_in(world: &World) -> String {
+    world
+        .signing_in
+        .clone()
+        .unwrap_or_else(|| world.org.user.clone())
+}
+
+/// The user of a valid refresh token, which is redeemed.
 fn redeem_refresh_token(
     world: &mut World,
     client_id: &str,
     refresh_token: Option<&str>,
-) -> Result<(), Reply> {
+) -> Result<String, Reply> {
     let single_use = world.org.settings.single_use_refresh_tokens;
     let token = refresh_token
         .and_then(|value| world.logins.refresh_tokens.get_mut(value))
@@ -342,10 +354,16 @@ fn redeem_refresh_token(
     if single_use {
         token.revoked = true;
     }
-    Ok(())
+    Ok(token.user.clone())
 }
 
-fn issue_tokens(world: &mut World, client_id: &str, refresh_allowed: bool, now: u64) -> Reply {
+fn issue_tokens(
+    world: &mut World,
+    client_id: &str,
+    user: &str,
+    refresh_allowed: bool,
+    now: u64,
+) -> Reply {
     let ttl = world.org.settings.access_token_ttl_secs;
     // `expiresIn` is an int32 on the wire.
     let stated_ttl = world.expiry(ttl).saturating_sub(now).min(i32::MAX as u64);
@@ -354,6 +372,7 @@ fn issue_tokens(world: &mut World, client_id: &str, refresh_allowed: bool, now: 
         access_token.clone(),
         AccessToken {
             client_id: client_id.to_string(),
+            user: user.to_owned(),
             expires_at: now + ttl,
             revoked: false,
         },
@@ -364,6 +383,7 @@ fn issue_tokens(world: &mut World, client_id: &str, refresh_allowed: bool, now: 
         let refresh_token = world.mint.secret("aorEMULATORREFRESHTOKEN", 96);
         let token = RefreshToken {
             client_id: client_id.to_string(),
+            user: user.to_owned(),
             revoked: false,
         };
         world

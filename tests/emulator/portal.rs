@@ -56,9 +56,10 @@ pub fn list_account_roles(world: &mut World, call: &Call) -> Reply {
 }
 
 pub fn get_role_credentials(world: &mut World, call: &Call) -> Reply {
-    if let Err(reply) = authorize(world, call) {
-        return reply;
-    }
+    let token = match authorize(world, call) {
+        Ok(token) => token,
+        Err(reply) => return reply,
+    };
     let (Some(account_id), Some(role_name)) = (call.query("account_id"), call.query("role_name"))
     else {
         return error(
@@ -71,7 +72,8 @@ pub fn get_role_credentials(world: &mut World, call: &Call) -> Reply {
         // Not in the service model, but what the portal answers; clients match the code string.
         return error(403, "ForbiddenException", "No access");
     }
-    let user = world.org.user.clone();
+    // The user who signed in for this token.
+    let user = world.logins.access_tokens[&token].user.clone();
     // The reserved role name carries a suffix fixed per permission-set provisioning.
     let suffix = stable_id("", &format!("{account_id}/{role_name}"), 16).to_ascii_lowercase();
     let identity = Identity {

@@ -15,6 +15,8 @@ pub struct World {
     /// `http://127.0.0.1:PORT`, for links when a request carries no Host header.
     pub base_url: String,
     pub auto_approve: bool,
+    /// Who signs in when a login is approved from now on; `None` is the organisation's user.
+    pub signing_in: Option<String>,
     /// Browser authorizations are denied at once (the approval page's Deny, clicked for you).
     pub auto_deny: bool,
     pub mint: Mint,
@@ -30,6 +32,7 @@ impl World {
             org,
             base_url,
             auto_approve: false,
+            signing_in: None,
             auto_deny: false,
             mint: Mint::new(),
             logins: Logins::default(),
