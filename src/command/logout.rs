@@ -91,13 +91,17 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
         } => {
             // Without a profile there is no provider to tell, but the stores are emptied all
             // the same: a broken profile must not keep anyone logged in.
-            let config = config::load(&global.load_options())
-                .and_then(|mut config| {
-                    crate::identity::provision::extend(&mut config).map(|_| config)
-                })
+            // The realm comes first: the provisioned identities are read from its cache.
+            let loaded = config::load(&global.load_options())
                 .inspect_err(|error| tracing::debug!(%error, "no profile: no portal to tell"))
                 .ok();
-            super::set_realm(global, config.as_ref())?;
+            super::set_realm(global, loaded.as_ref())?;
+            let config = loaded.and_then(|mut config| {
+                crate::identity::provision::extend(&mut config)
+                    .inspect_err(|error| tracing::debug!(%error, "provisioned identities unusable"))
+                    .ok()
+                    .map(|_| config)
+            });
             let stores = every_store(config.as_ref(), &mut report)?;
             if let Some(config) = &config {
                 for provider in config.auth.providers.values() {
