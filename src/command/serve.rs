@@ -366,3 +366,21 @@ pub fn run(context: &Context, child: ChildEnv<'_>, argv: &[OsString]) -> Result<
         Ok(code)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_head_gives_method_target_and_authorization_whatever_its_case() {
+        let head = b"GET /p HTTP/1.1\r\nhost: 127.0.0.1:1\r\nauthorization:  t0ken \r\nx: y";
+        let parsed = parse_head(head).expect("a request");
+        assert_eq!((parsed.method, parsed.target), ("GET", "/p"));
+        assert_eq!(parsed.authorization, Some(&b"t0ken"[..]));
+        let bare = parse_head(b"GET /p HTTP/1.0").expect("a request");
+        assert_eq!(bare.authorization, None);
+        assert!(parse_head(b"GET /p").is_none());
+        assert!(parse_head(b"GET /p HTTP/2.0").is_none());
+        assert!(parse_head(b"").is_none());
+    }
+}
