@@ -285,6 +285,60 @@ fn only_a_get_on_the_path_with_the_token_is_answered_and_the_token_stays_in_memo
     assert!(!listening(port), "the listener outlived the command");
 }
 
+#[test]
+fn hostile_local_clients_do_not_cut_the_command_off() {
+    let world = World::new();
+    world.login();
+    let mut running = Running::start(
+        &world,
+        &["exec", "--server", "dev", "--", "sh", "-c", SHOW_AND_WAIT],
+    );
+    let (port, path) = split(&running.line());
+    let token = running.line();
+    let hostile = |request: &[u8]| {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let _ = stream.write_all(request);
+        stream
+    };
+    // Another local user needs neither the path nor the token to send these: a body announced
+    // and never sent, one too large to buffer, a head that never ends, and a flood that holds
+    // connections open without a byte.
+    let mut held = vec![
+        hostile(b"GET / HTTP/1.1\r\nContent-Length: 100000\r\n\r\n"),
+        hostile(b"GET / HTTP/1.1\r\nContent-Length: 1099511627776\r\n\r\n"),
+        hostile(b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffff\r\n"),
+        hostile(&[b'X'; 256 * 1024]),
+    ];
+    held.extend((0..200).map(|_| hostile(b"")));
+    let started = Instant::now();
+    let (status, body) = http(port, "GET", &path, Some(&token));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("AccessKeyId"));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // A refused request is answered and closed: nothing queued behind it is read.
+    let mut smuggler = hostile(
+        format!(
+            "GET / HTTP/1.1\r\nContent-Length: 0\r\n\r\nGET {path} HTTP/1.1\r\nAuthorization: {token}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    smuggler
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = String::new();
+    smuggler.read_to_string(&mut answer).expect("closed");
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(!answer.contains("AccessKeyId"), "{answer}");
+    drop(held);
+    running.proceed();
+    let (code, _, stderr) = running.finish();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
 fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];

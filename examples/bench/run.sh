@@ -180,9 +180,10 @@ for kind in keyutils secret-service file; do
 done
 bench "atmos-auth --version (process start only)" "$runs" "$bin --version"
 
-# Issue 14: a command under `exec --server` asks the endpoint over one kept-alive connection, as
-# the SDKs do; the credentials are cached in atmos-auth, so this is the whole cost of a refresh
-# check, against the process spawn of a `credential_process` profile above.
+# Issue 14: a command under `exec --server` asks the endpoint as the SDKs do (the endpoint closes
+# each connection after its answer, so each request includes a loopback connect); the credentials
+# are cached in atmos-auth, so this is the whole cost of a refresh check, against the process
+# spawn of a `credential_process` profile above.
 served="atmos-auth exec --server, one cached request"
 "$bin" exec --server "$identity" -- python3 - "$results/$served.json" "$(( runs * 20 ))" <<'PY'
 import http.client, json, os, sys, time, urllib.parse
