@@ -84,6 +84,7 @@ impl Global {
             home: directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()),
             user_config_dir: directories::ProjectDirs::from("", "", "atmos-auth")
                 .map(|d| d.config_dir().to_path_buf()),
+            xdg_config_home: std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
         }
     }
 }

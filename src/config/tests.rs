@@ -811,7 +811,10 @@ fn unknown_profile_lists_the_available_ones() {
         ("profiles/developers/atmos.yaml", ""),
         ("profiles/not-a-profile/", ""),
     ]);
-    assert_eq!(available_profiles(&tree.path("")), ["developers", "devops"]);
+    assert_eq!(
+        available_profiles(&tree.path(""), &tree.options("")),
+        ["developers", "devops"]
+    );
     for name in ["managers", "../profiles/devops", ".."] {
         let mut options = tree.options("");
         options.profile = Some(name.to_owned());
