@@ -187,6 +187,16 @@ fn an_untrusted_location_is_refused() {
         "error: refusing `{}`: it is writable by group or others (mode 0666)",
         extra.display()
     ));
+    std::fs::remove_file(&extra).unwrap();
+    // The directory holding a fixed location (`.atmos/`): others could swap its profiles/.
+    world.write("repo/.atmos/profiles/dev/atmos.yaml", &profile("Dot"));
+    let dot_atmos = world.root().join(".atmos");
+    std::fs::set_permissions(&dot_atmos, std::fs::Permissions::from_mode(0o777)).unwrap();
+    world.run(&["validate"]).code(2).stderr_has(&format!(
+        "error: refusing `{}`: it is writable by group or others (mode 0777)",
+        dot_atmos.display()
+    ));
+    std::fs::remove_dir_all(&dot_atmos).unwrap();
     // And a base_path directory others can write.
     let shared = world.home.path().join("shared");
     world.write("shared/dev/atmos.yaml", &profile("Shared"));

@@ -82,8 +82,13 @@ pub struct FoundProfile {
 /// The directories searched for profiles, in order (first match wins), as Atmos does:
 /// `profiles.base_path` of the root `atmos.yaml` (relative to the root), `<root>/.atmos/profiles`,
 /// `$XDG_CONFIG_HOME/atmos/profiles` (else `~/.config/atmos/profiles`), `<root>/profiles`.
-/// Reading the root file for `base_path` goes through the trust checks.
-fn profile_locations(root: &Path, options: &LoadOptions) -> Result<Vec<PathBuf>, ConfigError> {
+/// Reading the root file for `base_path` goes through the trust checks. Each location comes
+/// with the directory above it that must be trusted too (`.atmos/`, `atmos/`): whoever can
+/// write there could swap the profiles directory.
+fn profile_locations(
+    root: &Path,
+    options: &LoadOptions,
+) -> Result<Vec<(PathBuf, Option<PathBuf>)>, ConfigError> {
     let mut locations = Vec::new();
     let base = root.join(CONFIG_FILE);
     if base.is_file() {
@@ -97,20 +102,25 @@ fn profile_locations(root: &Path, options: &LoadOptions) -> Result<Vec<PathBuf>,
                     Value::Scalar(scalar) if !scalar.text.is_empty() => Some(scalar.text.clone()),
                     _ => None,
                 });
-            locations.extend(base_path.map(|path| root.join(path)));
+            locations.extend(base_path.map(|path| (root.join(path), None)));
         }
     }
-    locations.push(root.join(".atmos").join(PROFILES_DIR));
+    let dot_atmos = root.join(".atmos");
+    locations.push((dot_atmos.join(PROFILES_DIR), Some(dot_atmos)));
     let user = options
         .xdg_config_home
         .clone()
         .filter(|dir| dir.is_absolute())
         .or_else(|| options.home.as_ref().map(|home| home.join(".config")));
-    locations.extend(user.map(|dir| dir.join("atmos").join(PROFILES_DIR)));
-    locations.push(root.join(PROFILES_DIR));
-    let mut unique: Vec<PathBuf> = Vec::with_capacity(locations.len());
+    locations.extend(user.map(|dir| {
+        let atmos = dir.join("atmos");
+        (atmos.join(PROFILES_DIR), Some(atmos))
+    }));
+    // The root and its profiles/ are judged by `check_root`.
+    locations.push((root.join(PROFILES_DIR), None));
+    let mut unique: Vec<(PathBuf, Option<PathBuf>)> = Vec::with_capacity(locations.len());
     for location in locations {
-        if !unique.contains(&location) {
+        if !unique.iter().any(|(dir, _)| *dir == location.0) {
             unique.push(location);
         }
     }
@@ -124,9 +134,14 @@ pub(crate) fn discover(
     options: &LoadOptions,
 ) -> Result<Vec<FoundProfile>, ConfigError> {
     let mut found: BTreeMap<String, FoundProfile> = BTreeMap::new();
-    for location in profile_locations(root, options)? {
+    for (location, guard) in profile_locations(root, options)? {
         if !location.is_dir() {
             continue;
+        }
+        // `.atmos/` and `atmos/` hold the fixed locations: whoever can write them could swap
+        // the profiles directory.
+        if let Some(parent) = guard {
+            trust::check_dir(&parent)?;
         }
         trust::check_dir(&location)?;
         let entries = std::fs::read_dir(&location).map_err(|source| ConfigError::Read {

@@ -826,7 +826,7 @@ fn unknown_profile_lists_the_available_ones() {
         assert_eq!(
             error.to_string(),
             format!(
-                "profile `{name}` not found in `{}`; available profiles: `developers`, `devops`",
+                "profile `{name}` not found in `{}` or the other profile locations; available profiles: `developers`, `devops`",
                 tree.path("profiles").display()
             )
         );
