@@ -1,6 +1,7 @@
-//! The shipped reference profiles (`profiles/`, over the base in `examples/infra/`) and the
-//! access matrix as code: they validate, `matrix` reproduces the seeds' table and `--check`
-//! holds them to `profiles/matrix.yaml`, and against an organisation whose assignments follow
+//! The shipped reference profiles (`profiles/`, over the base `atmos.yaml` at the repository
+//! root, which `examples/infra/` links to) and the access matrix as code: they validate,
+//! `matrix` reproduces the seeds' table and `--check` holds them to `profiles/matrix.yaml`,
+//! and against an organisation whose assignments follow
 //! the matrix each human profile gets exactly the permission sets the matrix says.
 //! See: issue 6.
 
@@ -21,7 +22,7 @@ const SEEDS_TABLE: &str = "\
 ";
 
 /// The reference architecture's accounts, in the order of their placeholder ids
-/// (`000000000001` …) in examples/infra/atmos.yaml, with the tier (column) each belongs to.
+/// (`000000000001` …) in the root atmos.yaml, with the tier (column) each belongs to.
 const ACCOUNTS: [(&str, usize); 12] = [
     ("root", 1),
     ("core-audit", 2),
