@@ -13,6 +13,8 @@ mod browser_login;
 mod config_errors;
 /// Configuration other users could have written is refused (issue 11).
 mod config_trust;
+/// Profile discovery and stacking as Atmos does them (issue 15).
+mod discovery;
 /// Secrets bound to the endpoint that issued them; server-stated expiries capped (issue 11).
 mod endpoint_binding;
 /// Endpoint overrides in the SDK conventions.

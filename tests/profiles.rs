@@ -1,6 +1,7 @@
-//! The shipped reference profiles (`profiles/`, over the base in `examples/infra/`) and the
-//! access matrix as code: they validate, `matrix` reproduces the seeds' table and `--check`
-//! holds them to `profiles/matrix.yaml`, and against an organisation whose assignments follow
+//! The shipped reference profiles (`profiles/`, over the base `atmos.yaml` at the repository
+//! root, which `examples/infra/` links to) and the access matrix as code: they validate,
+//! `matrix` reproduces the seeds' table and `--check` holds them to `profiles/matrix.yaml`,
+//! and against an organisation whose assignments follow
 //! the matrix each human profile gets exactly the permission sets the matrix says.
 //! See: issue 6.
 
@@ -21,7 +22,7 @@ const SEEDS_TABLE: &str = "\
 ";
 
 /// The reference architecture's accounts, in the order of their placeholder ids
-/// (`000000000001` …) in examples/infra/atmos.yaml, with the tier (column) each belongs to.
+/// (`000000000001` …) in the root atmos.yaml, with the tier (column) each belongs to.
 const ACCOUNTS: [(&str, usize); 12] = [
     ("root", 1),
     ("core-audit", 2),
@@ -158,6 +159,49 @@ fn the_shipped_profiles_validate_cleanly() {
     assert_eq!(world.emulator.calls_total(), 0);
 }
 
+/// The repository's own root (found from the working directory, as a user of a clone would)
+/// is a config root for all five shipped profiles.
+#[test]
+fn the_repository_root_is_a_config_root_for_the_shipped_profiles() {
+    let world = World::new();
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let from_root = |args: &[&str]| {
+        world
+            .cmd(args)
+            .env("ATMOS_PROFILE", "")
+            .current_dir(repository)
+            .run()
+    };
+    let out = from_root(&["--profile", "devops", "validate"]).success();
+    assert!(
+        out.stdout
+            .starts_with("ok: profile `devops`: 2 providers, "),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stderr, "");
+    let out = from_root(&["validate", "--all-profiles"]).success();
+    assert_eq!(out.stdout.lines().count(), 5, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .lines()
+            .all(|line| line.contains(": 2 providers, ")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(out.stderr, "");
+    let out = from_root(&["matrix", "--check"]).success();
+    assert_eq!(
+        out.stderr,
+        "ok: 5 profiles match `profiles/matrix.yaml` in all 20 cells\n"
+    );
+    let out = from_root(&["profiles"]).success();
+    assert!(!out.stdout.contains("(invalid"), "{}", out.stdout);
+    assert_eq!(out.stdout.lines().count(), 5, "{}", out.stdout);
+    assert_eq!(out.stderr, "");
+    assert_eq!(world.emulator.calls_total(), 0);
+}
+
 #[test]
 fn matrix_reproduces_the_seeds_table_and_the_check_passes() {
     let world = World::new();
@@ -270,11 +314,11 @@ fn profiles_lists_the_five_with_descriptions() {
         .success();
     assert_eq!(
         out.stdout,
-        "  developers    Limited access
-* devops        Full access to most accounts
-  github-apply  CI/CD apply operations
-  github-plan   CI/CD plan operations
-  managers      Full access to all accounts
+        "  developers    Limited access                from profiles/developers
+* devops        Full access to most accounts  from profiles/devops
+  github-apply  CI/CD apply operations        from profiles/github-apply
+  github-plan   CI/CD plan operations         from profiles/github-plan
+  managers      Full access to all accounts   from profiles/managers
 "
     );
     assert_eq!(out.stderr, "");

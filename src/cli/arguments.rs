@@ -39,7 +39,7 @@ pub struct Arguments {
 /// Flags accepted before or after any subcommand.
 #[derive(Debug, Args)]
 pub struct Global {
-    /// Profile to load: profiles/<NAME>/atmos.yaml under the config root.
+    /// Profile to load, or a comma list merged left to right (later wins); see `profiles`.
     #[arg(long, global = true, env = "ATMOS_PROFILE", value_name = "NAME")]
     pub profile: Option<String>,
 
@@ -89,6 +89,7 @@ impl Global {
             home: directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()),
             user_config_dir: directories::ProjectDirs::from("", "", "atmos-auth")
                 .map(|d| d.config_dir().to_path_buf()),
+            xdg_config_home: std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
         }
     }
 }
@@ -347,7 +348,7 @@ as a pre-commit hook or CI step on a profiles repository.")]
         all_profiles: bool,
     },
 
-    /// List the profiles under the config root with their descriptions.
+    /// List the discovered profiles with their descriptions and where each was found.
     Profiles,
 
     /// Show each profile's access level per account tier, computed from its identities.

@@ -26,9 +26,9 @@ pub enum ConfigError {
   )]
     NoConfig { root: PathBuf },
 
-    /// The selected profile has no `profiles/<profile>/atmos.yaml`.
+    /// No profile location holds the selected profile.
     #[error(
-    "profile `{profile}` not found in `{}`; {}",
+    "profile `{profile}` not found in `{}` or the other profile locations; {}",
     root.join("profiles").display(),
     ProfileList(available)
   )]

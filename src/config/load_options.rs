@@ -22,6 +22,9 @@ pub struct LoadOptions {
     /// The per-user config directory, `directories::ProjectDirs::from("", "", "atmos-auth")`'s
     /// `config_dir()`, used when nothing closer is found.
     pub user_config_dir: Option<PathBuf>,
+    /// `XDG_CONFIG_HOME`: profiles are also searched in its `atmos/profiles` (else in
+    /// `~/.config/atmos/profiles`).
+    pub xdg_config_home: Option<PathBuf>,
 }
 
 impl LoadOptions {

@@ -48,22 +48,23 @@ pub use identity::{
 pub use load_options::LoadOptions;
 pub use location::Location;
 pub use provider::{GithubOidc, IdentityCenter, LoginMethod, Provider, ProviderKind};
-pub use root::available_profiles;
+pub use root::{FoundProfile, available_profiles, discover_profiles};
 
 use node::Node;
 use root::find_root;
 pub use root::profiles_under;
-use root::{CONFIG_FILE, check_root, profile_file};
+use root::{CONFIG_FILE, check_root, find_profile, profile_files, split_selection};
 use validator::Validator;
 
 /// The loaded configuration: the root file merged with the selected profile, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// The selected profile, if any.
+    /// The selected profile (or comma list of profiles), if any.
     pub profile: Option<String>,
     /// The config root directory.
     pub root: PathBuf,
-    /// The files read, in merge order: the root `atmos.yaml` first, then the profile's.
+    /// The files read, in merge order: the root `atmos.yaml` first, then each selected
+    /// profile's (`atmos.yaml` first, then its other YAML files by name).
     pub files: Vec<PathBuf>,
     /// The top-level `description:`, shown when listing profiles.
     pub description: Option<String>,
@@ -120,23 +121,21 @@ pub fn load(options: &LoadOptions) -> Result<Config, ConfigError> {
         files.push(base);
     }
     match profile {
-        Some(profile) => match profile_file(&root, profile).filter(|file| file.is_file()) {
-            Some(file) => {
-                if let Some(dir) = file.parent() {
-                    trust::check_dir(dir)?;
-                }
-                files.push(file)
+        Some(selection) => {
+            let found = root::discover(&root, options)?;
+            // A comma list (`devops,local-overrides`) merges left to right: later wins.
+            for name in split_selection(selection) {
+                let Some(profile) = find_profile(&found, name) else {
+                    return Err(ConfigError::ProfileNotFound {
+                        profile: name.to_owned(),
+                        root,
+                        available: found.into_iter().map(|profile| profile.name).collect(),
+                    });
+                };
+                files.extend(profile_files(&profile.dir)?);
             }
-            None => {
-                let available = available_profiles(&root);
-                return Err(ConfigError::ProfileNotFound {
-                    profile: profile.to_owned(),
-                    root,
-                    available,
-                });
-            }
-        },
-        None if files.is_empty() => return Err(missing_profile(root)),
+        }
+        None if files.is_empty() => return Err(missing_profile(root, options)),
         None => {}
     }
     let mut sources = Vec::with_capacity(files.len());
@@ -147,7 +146,7 @@ pub fn load(options: &LoadOptions) -> Result<Config, ConfigError> {
     let config = from_sources(root, profile, &sources)?;
     if profile.is_none() && config.auth.providers.is_empty() && config.auth.identities.is_empty() {
         // Without profiles an empty auth section is returned as is; the caller reports it.
-        let available = available_profiles(&config.root);
+        let available = available_profiles(&config.root, options);
         if !available.is_empty() {
             return Err(ConfigError::ProfileRequired {
                 root: config.root,
@@ -159,8 +158,8 @@ pub fn load(options: &LoadOptions) -> Result<Config, ConfigError> {
 }
 
 /// The error for "no profile selected and nothing usable without one".
-fn missing_profile(root: PathBuf) -> ConfigError {
-    let available = available_profiles(&root);
+fn missing_profile(root: PathBuf, options: &LoadOptions) -> ConfigError {
+    let available = available_profiles(&root, options);
     if available.is_empty() {
         ConfigError::NoConfig { root }
     } else {

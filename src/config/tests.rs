@@ -813,7 +813,10 @@ fn unknown_profile_lists_the_available_ones() {
         ("profiles/developers/atmos.yaml", ""),
         ("profiles/not-a-profile/", ""),
     ]);
-    assert_eq!(available_profiles(&tree.path("")), ["developers", "devops"]);
+    assert_eq!(
+        available_profiles(&tree.path(""), &tree.options("")),
+        ["developers", "devops"]
+    );
     for name in ["managers", "../profiles/devops", ".."] {
         let mut options = tree.options("");
         options.profile = Some(name.to_owned());
@@ -825,7 +828,7 @@ fn unknown_profile_lists_the_available_ones() {
         assert_eq!(
             error.to_string(),
             format!(
-                "profile `{name}` not found in `{}`; available profiles: `developers`, `devops`",
+                "profile `{name}` not found in `{}` or the other profile locations; available profiles: `developers`, `devops`",
                 tree.path("profiles").display()
             )
         );
