@@ -234,4 +234,22 @@ fn an_untrusted_location_is_refused() {
         "error: refusing `{}`: it is writable by group or others (mode 0777)",
         shared.display()
     ));
+    // And the directory holding it: others could swap base_path's directory for another.
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o700)).unwrap();
+    world.run(&["profiles"]).success();
+    let team = world.home.path().join("team");
+    world.write("team/profiles/dev/atmos.yaml", &profile("Team"));
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o777)).unwrap();
+    world.write(
+        "repo/atmos.yaml",
+        &format!(
+            "{}profiles:\n  base_path: {}\n",
+            world.base_config(),
+            team.join("profiles").display()
+        ),
+    );
+    world.run(&["profiles"]).code(2).stderr_has(&format!(
+        "error: refusing `{}`: it is writable by group or others (mode 0777)",
+        team.display()
+    ));
 }
