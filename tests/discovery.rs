@@ -146,6 +146,27 @@ fn a_profile_of_several_files_merges_atmos_yaml_first_then_by_name() {
 }
 
 #[test]
+fn the_files_of_one_configuration_are_capped_together() {
+    let world = World::new();
+    // Each file is under the 1 MiB cap of one file; the ninth takes them over the 8 MiB total.
+    let filler = format!("# {}\n", "x".repeat(1000)).repeat(1000);
+    for index in 0..9 {
+        world.write(&format!("repo/profiles/dev/extra{index}.yaml"), &filler);
+    }
+    world.run(&["validate"]).code(2).stderr_has(
+        "profiles/dev/extra8.yaml`: the configuration's files together are limited to 8 MiB",
+    );
+    // A comma list naming one profile again and again is capped the same way.
+    let again = vec!["dev"; 20].join(",");
+    world.write("repo/profiles/dev/extra8.yaml", "");
+    world
+        .cmd(&["--profile", &again, "validate"])
+        .run()
+        .code(2)
+        .stderr_has("the configuration's files together are limited to 8 MiB");
+}
+
+#[test]
 fn an_error_points_into_the_second_file_of_a_profile() {
     let world = World::new();
     world.write(
@@ -212,5 +233,23 @@ fn an_untrusted_location_is_refused() {
     world.run(&["profiles"]).code(2).stderr_has(&format!(
         "error: refusing `{}`: it is writable by group or others (mode 0777)",
         shared.display()
+    ));
+    // And the directory holding it: others could swap base_path's directory for another.
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o700)).unwrap();
+    world.run(&["profiles"]).success();
+    let team = world.home.path().join("team");
+    world.write("team/profiles/dev/atmos.yaml", &profile("Team"));
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o777)).unwrap();
+    world.write(
+        "repo/atmos.yaml",
+        &format!(
+            "{}profiles:\n  base_path: {}\n",
+            world.base_config(),
+            team.join("profiles").display()
+        ),
+    );
+    world.run(&["profiles"]).code(2).stderr_has(&format!(
+        "error: refusing `{}`: it is writable by group or others (mode 0777)",
+        team.display()
     ));
 }

@@ -243,6 +243,11 @@ fn console_destinations_by_name_path_or_console_url() {
         "https://console.aws.amazon.com.evil.example/",
         "https://evil.example/console.aws.amazon.com",
         "https://user@console.aws.amazon.com/",
+        // A browser reads `\` as `/`: the host would be evil.example.
+        "https://evil.example\\.console.aws.amazon.com/",
+        "https://evil.example%2F.console.aws.amazon.com/",
+        "https://evil.example\t.console.aws.amazon.com/",
+        "https://evil\u{2215}example.console.aws.amazon.com/",
     ] {
         world
             .cmd(&["console", "dev", "--print-only", "--destination", page])

@@ -51,6 +51,34 @@ fn two_realms_hold_two_users_sessions_for_one_start_url() {
 }
 
 #[test]
+fn two_realms_stay_apart_in_the_file_store_too() {
+    let world = World::new();
+    let run = |realm: &str, args: &[&str]| {
+        world
+            .cmd(args)
+            .env(REALM, realm)
+            .env("ATMOS_KEYRING_TYPE", "file")
+            .env("ATMOS_KEYRING_PASSWORD", "realm-test-password")
+            .run()
+    };
+    let principal = |realm: &str| {
+        let out = run(realm, &["whoami", "--format", "json"]).success();
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        json["arn"].as_str().unwrap().to_owned()
+    };
+    world.emulator.sign_in_as("frank");
+    run("frank", &["login"]).success();
+    world.emulator.sign_in_as("grace");
+    run("grace", &["login"]).success();
+    assert!(principal("frank").ends_with("/frank"));
+    assert!(principal("grace").ends_with("/grace"));
+    run("other", &["whoami"]).code(3);
+    run("frank", &["logout"]).success();
+    run("frank", &["whoami"]).code(3);
+    assert!(principal("grace").ends_with("/grace"));
+}
+
+#[test]
 fn logout_all_stays_in_its_realm_unless_told() {
     let world = World::new();
     world.emulator.sign_in_as("carol");

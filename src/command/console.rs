@@ -286,9 +286,13 @@ fn destination_url(destination: Option<&str>, region: &str) -> Result<String, Co
         let host = destination
             .strip_prefix("https://")
             .and_then(|rest| rest.split(['/', '?', '#']).next());
-        // No userinfo (`@`) or port (`:`): the host is exactly what is compared.
+        // Only ASCII letters, digits, `.` and `-` in the host: no userinfo (`@`), port (`:`),
+        // `\` (a browser reads it as `/`), percent-encoding, whitespace or IDN lookalikes, so the
+        // host compared is the host a browser opens.
         let console = host.is_some_and(|host| {
-            !host.contains(['@', ':'])
+            let host = host.to_ascii_lowercase();
+            host.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
                 && (host == "console.aws.amazon.com" || host.ends_with(".console.aws.amazon.com"))
         });
         return if console {

@@ -60,6 +60,10 @@ pub enum ConfigError {
     #[error("refusing `{}`: config files are limited to {} MiB", path.display(), limit / (1024 * 1024))]
     TooLarge { path: PathBuf, limit: u64 },
 
+    /// The files of one configuration together over the total cap.
+    #[error("refusing `{}`: the configuration's files together are limited to {} MiB", path.display(), limit / (1024 * 1024))]
+    TooMuch { path: PathBuf, limit: u64 },
+
     /// The files were read but hold problems; every one is listed.
     #[error("{}", Diagnostics(diagnostics))]
     Invalid { diagnostics: Vec<Diagnostic> },

@@ -139,8 +139,16 @@ pub fn load(options: &LoadOptions) -> Result<Config, ConfigError> {
         None => {}
     }
     let mut sources = Vec::with_capacity(files.len());
+    let mut total = 0u64;
     for file in files {
         let text = trust::read_file(&file)?;
+        total += text.len() as u64;
+        if total > trust::MAX_TOTAL_BYTES {
+            return Err(ConfigError::TooMuch {
+                path: file,
+                limit: trust::MAX_TOTAL_BYTES,
+            });
+        }
         sources.push((file, text));
     }
     let config = from_sources(root, profile, &sources)?;

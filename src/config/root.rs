@@ -83,8 +83,8 @@ pub struct FoundProfile {
 /// `profiles.base_path` of the root `atmos.yaml` (relative to the root), `<root>/.atmos/profiles`,
 /// `$XDG_CONFIG_HOME/atmos/profiles` (else `~/.config/atmos/profiles`), `<root>/profiles`.
 /// Reading the root file for `base_path` goes through the trust checks. Each location comes
-/// with the directory above it that must be trusted too (`.atmos/`, `atmos/`): whoever can
-/// write there could swap the profiles directory.
+/// with the directory above it that must be trusted too (`.atmos/`, `atmos/`, the parent of
+/// `base_path`): whoever can write there could swap the profiles directory.
 fn profile_locations(
     root: &Path,
     options: &LoadOptions,
@@ -102,7 +102,12 @@ fn profile_locations(
                     Value::Scalar(scalar) if !scalar.text.is_empty() => Some(scalar.text.clone()),
                     _ => None,
                 });
-            locations.extend(base_path.map(|path| (root.join(path), None)));
+            // Its parent too: whoever can write there could swap the directory it names.
+            locations.extend(base_path.map(|path| {
+                let dir = root.join(path);
+                let parent = dir.parent().map(Path::to_owned);
+                (dir, parent)
+            }));
         }
     }
     let dot_atmos = root.join(".atmos");

@@ -19,6 +19,9 @@ use crate::store::Exposure;
 /// The largest config file read. Real profiles are a few KiB; the cap keeps a hostile file
 /// from costing memory and time before the parser's own limits apply.
 pub(crate) const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// The most read for one configuration, all its files together (a profile of many files, or
+/// a comma list naming many profiles).
+pub(crate) const MAX_TOTAL_BYTES: u64 = 8 * MAX_FILE_BYTES;
 
 /// Whether the upward search may look for a config root in `dir`: it is the user's (or
 /// root's) and no one else can write to it. A directory that cannot be inspected is not.
