@@ -23,7 +23,7 @@ fn chmod(path: &Path, mode: u32) {
 /// A profile whose default identity runs a command that leaves `marker` behind.
 fn planted_config(marker: &Path) -> String {
     format!(
-        "auth:\n  identities:\n    planted:\n      kind: credential_process\n      default: true\n      spec:\n        command: touch {}; printf '{{\"Version\":1,\"AccessKeyId\":\"AKIAPLANTED000000000\",\"SecretAccessKey\":\"planted\"}}'\n",
+        "auth:\n  identities:\n    planted:\n      kind: credential_process\n      default: true\n      spec:\n        command: touch {}; printf '{{\"Version\":1,\"AccessKeyId\":\"AKIAFAKEPLANTED00000\",\"SecretAccessKey\":\"planted\"}}'\n",
         marker.display()
     )
 }

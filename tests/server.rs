@@ -659,7 +659,7 @@ fn default_profiles_of_the_users_own_files_do_not_outrank_the_endpoint() {
     world.login();
     world.write(
         ".aws/credentials",
-        "[default]\naws_access_key_id = AKIADEFAULTDEFAULT00\naws_secret_access_key = stale\n",
+        "[default]\naws_access_key_id = AKIAFAKEDEFAULT00000\naws_secret_access_key = stale\n",
     );
     world.write(
         ".aws/config",

@@ -450,7 +450,7 @@ fn aws_config_never_copies_keys_that_hold_secrets() {
         ".aws/config",
         "[profile mine]\n\
          region = eu-central-1\n\
-         aws_access_key_id = AKIAUSERSOWNKEY00001\n\
+         aws_access_key_id = AKIAFAKEUSERSOWN0001\n\
          aws_secret_access_key=UsersOwnSecretKey\n\
          AWS_Session_Token =\n    UsersOwnSessionToken\n\
          aws_security_token = UsersOwnSecurityToken\n\
@@ -459,7 +459,7 @@ fn aws_config_never_copies_keys_that_hold_secrets() {
     );
     let config = world.run(&["aws-config"]).success().stdout;
     for secret in [
-        "AKIAUSERSOWNKEY00001",
+        "AKIAFAKEUSERSOWN0001",
         "UsersOwnSecretKey",
         "UsersOwnSessionToken",
         "UsersOwnSecurityToken",

@@ -78,15 +78,20 @@ pub fn run(signals: &Signals, argv: &[OsString], vars: &[EnvVar]) -> Result<i32,
         program: argv[0].clone(),
         source,
     };
-    let mut child = command(argv, vars).spawn().map_err(fail)?;
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
-        let pid = child.id() as libc::pid_t;
-        *signals
+        // The lock is held from before the spawn until the pid is recorded: a signal caught in
+        // between waits for it and is forwarded, instead of finding no child and ending
+        // atmos-auth with the command left running.
+        let mut state = signals
             .child
             .lock()
-            .unwrap_or_else(|poison| poison.into_inner()) = Child::Running(pid);
+            .unwrap_or_else(|poison| poison.into_inner());
+        let mut child = command(argv, vars).spawn().map_err(fail)?;
+        let pid = child.id() as libc::pid_t;
+        *state = Child::Running(pid);
+        drop(state);
         wait_without_reaping(pid).map_err(fail)?;
         *signals
             .child
@@ -101,6 +106,7 @@ pub fn run(signals: &Signals, argv: &[OsString], vars: &[EnvVar]) -> Result<i32,
     #[cfg(not(unix))]
     {
         let _ = signals;
+        let mut child = command(argv, vars).spawn().map_err(fail)?;
         let status = child.wait().map_err(fail)?;
         Ok(status.code().unwrap_or(1))
     }
