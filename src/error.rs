@@ -7,7 +7,7 @@ use crate::command::{ConfigureError, ConsoleError, ServeError};
 use crate::config::ConfigError;
 use crate::output::aws_config::Unwritable;
 use crate::output::exec::ExecError;
-use crate::output::matrix::MatrixError;
+use crate::matrix::MatrixError;
 use crate::provider::ProviderError;
 use crate::provider::github_oidc::GithubOidcError;
 use crate::store::StoreError;

@@ -13,6 +13,7 @@ pub mod credentials;
 mod endpoint;
 mod error;
 mod identity;
+mod matrix;
 mod output;
 mod paths;
 mod provider;

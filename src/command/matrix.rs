@@ -11,7 +11,7 @@ use super::print;
 use crate::cli::Global;
 use crate::config::{self, Config};
 use crate::error::{Error, exit};
-use crate::output::matrix::{self, Declared, Format, MatrixError, Tier};
+use crate::matrix::{self, Declared, Format, MatrixError, Tier};
 
 /// The declared matrix, next to the profiles.
 const MATRIX_FILE: &str = "profiles/matrix.yaml";
