@@ -5,9 +5,9 @@ use std::fmt::Write as _;
 
 use crate::command::{ConfigureError, ConsoleError, ServeError};
 use crate::config::ConfigError;
+use crate::matrix::MatrixError;
 use crate::output::aws_config::Unwritable;
 use crate::output::exec::ExecError;
-use crate::matrix::MatrixError;
 use crate::provider::ProviderError;
 use crate::provider::github_oidc::GithubOidcError;
 use crate::store::StoreError;

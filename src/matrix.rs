@@ -1,6 +1,6 @@
 //! The access matrix: the level each profile has in each account tier, computed from the
-//! profiles' own identities, compared with a declared matrix (`profiles/matrix.yaml`), and
-//! rendered as an aligned table, a Markdown table or JSON.
+//! profiles' own identities, and compared with a declared matrix (`profiles/matrix.yaml`).
+//! Rendering it as text belongs to `output::matrix`.
 //!
 //! It is pure: it takes loaded `Config`s and the text of the matrix file and returns values and
 //! strings. Reading files, choosing profiles and printing belong to `command::matrix`; nothing
@@ -17,10 +17,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
-use serde_json::json;
 
 use crate::config::{AccountRef, Config, IdentityKind};
-use crate::text::printable;
 
 mod declared;
 
@@ -449,128 +447,5 @@ pub fn cells_compared(matrix: &Matrix, declared: &Declared) -> usize {
     rows * declared.tiers.len()
 }
 
-/// The output formats of `matrix`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    Table,
-    Markdown,
-    Json,
-}
-
-/// The text of `matrix` in `format`, ending in a newline.
-pub fn render(matrix: &Matrix, format: Format) -> String {
-    match format {
-        Format::Table => table(matrix),
-        Format::Markdown => markdown(matrix),
-        Format::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&to_json(matrix)).expect("JSON values serialize");
-            text.push('\n');
-            text
-        }
-    }
-}
-
-/// The header and the rows of cell texts, escaped for a terminal.
-fn grid(matrix: &Matrix) -> Vec<Vec<String>> {
-    let mut lines = vec![
-        std::iter::once("profile".to_owned())
-            .chain(matrix.tiers.iter().map(|t| t.name.clone()))
-            .map(|t| printable(&t))
-            .collect::<Vec<_>>(),
-    ];
-    for row in &matrix.rows {
-        lines.push(
-            std::iter::once(row.profile.clone())
-                .chain(row.cells.iter().map(Cell::text))
-                .map(|t| printable(&t))
-                .collect(),
-        );
-    }
-    lines
-}
-
-fn table(matrix: &Matrix) -> String {
-    let grid = grid(matrix);
-    let columns = grid[0].len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            grid.iter()
-                .map(|line| line[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in &grid {
-        let mut text = String::new();
-        for (c, cell) in line.iter().enumerate() {
-            text.push_str(cell);
-            if c + 1 < columns {
-                let pad = widths[c] - cell.chars().count() + 2;
-                text.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// The seeds' shape: `| profile | Root | … |`, `|---|…|`, one line per profile.
-fn markdown(matrix: &Matrix) -> String {
-    let grid = grid(matrix);
-    let line = |cells: &[String]| {
-        let cells: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
-        format!("| {} |\n", cells.join(" | "))
-    };
-    let mut out = line(&grid[0]);
-    out.push_str(&format!("|{}\n", "---|".repeat(grid[0].len())));
-    for row in &grid[1..] {
-        out.push_str(&line(row));
-    }
-    out
-}
-
-fn to_json(matrix: &Matrix) -> serde_json::Value {
-    let tiers: Vec<_> = matrix
-        .tiers
-        .iter()
-        .map(|t| json!({ "name": t.name, "accounts": t.accounts }))
-        .collect();
-    let profiles: Vec<_> = matrix
-        .rows
-        .iter()
-        .map(|row| {
-            let cells: Vec<_> = row
-                .cells
-                .iter()
-                .map(|cell| {
-                    let accounts: Vec<_> = cell
-                        .accounts
-                        .iter()
-                        .map(|a| {
-                            json!({
-                                "account": a.account,
-                                "level": a.level.to_string(),
-                                "identity": a.grant.as_ref().map(|g| &g.identity),
-                                "principal": a.grant.as_ref().map(|g| &g.principal),
-                            })
-                        })
-                        .collect();
-                    json!({
-                        "tier": cell.tier,
-                        "level": cell.level().map_or("mixed".to_owned(), |l| l.to_string()),
-                        "accounts": accounts,
-                    })
-                })
-                .collect();
-            json!({ "name": row.profile, "description": row.description, "cells": cells })
-        })
-        .collect();
-    let problems: Vec<_> = matrix.problems.iter().map(|p| p.to_string()).collect();
-    json!({ "tiers": tiers, "profiles": profiles, "problems": problems })
-}
-
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

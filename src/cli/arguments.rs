@@ -431,7 +431,7 @@ pub enum MatrixFormat {
     Json,
 }
 
-impl From<MatrixFormat> for crate::matrix::Format {
+impl From<MatrixFormat> for crate::output::matrix::Format {
     fn from(format: MatrixFormat) -> Self {
         match format {
             MatrixFormat::Table => Self::Table,

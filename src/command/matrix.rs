@@ -11,7 +11,8 @@ use super::print;
 use crate::cli::Global;
 use crate::config::{self, Config};
 use crate::error::{Error, exit};
-use crate::matrix::{self, Declared, Format, MatrixError, Tier};
+use crate::matrix::{self, Declared, MatrixError, Tier};
+use crate::output::matrix::{Format, render};
 
 /// The declared matrix, next to the profiles.
 const MATRIX_FILE: &str = "profiles/matrix.yaml";
@@ -47,7 +48,7 @@ pub fn run(global: &Global, format: Format, check: Option<Option<PathBuf>>) -> R
         None => one_tier_per_account(&profiles),
     };
     let computed = matrix::compute(&tiers, &profiles);
-    print(matrix::render(&computed, format).as_bytes())?;
+    print(render(&computed, format).as_bytes())?;
     let Some(declared) = declared.filter(|_| check.is_some()) else {
         for problem in &computed.problems {
             eprintln!("warning: {problem}");

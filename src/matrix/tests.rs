@@ -1,5 +1,6 @@
 //! Unit tests of the access matrix: parsing the matrix file, computing cells from loaded
-//! configs, comparing, and rendering.
+//! configs, and comparing. The fixtures are shared with the rendering tests in
+//! `output::matrix`.
 
 use super::*;
 use std::path::{Path, PathBuf};
@@ -55,7 +56,7 @@ fn config(profile: &str, identities: &str) -> (String, Config) {
     (profile.to_owned(), config)
 }
 
-fn humans() -> (String, Config) {
+pub(crate) fn humans() -> (String, Config) {
     config(
         "humans",
         &[
@@ -74,7 +75,7 @@ fn humans() -> (String, Config) {
     )
 }
 
-fn machines() -> (String, Config) {
+pub(crate) fn machines() -> (String, Config) {
     config(
         "machines",
         &[
@@ -99,7 +100,7 @@ fn machines() -> (String, Config) {
     )
 }
 
-fn declared() -> Declared {
+pub(crate) fn declared() -> Declared {
     parse(Path::new("matrix.yaml"), MATRIX).unwrap()
 }
 
@@ -255,37 +256,4 @@ fn a_missing_account_and_a_stale_role_arn_are_reported() {
         ]
     );
     assert_eq!(findings.len(), 4, "{findings:?}");
-}
-
-#[test]
-fn renders_an_aligned_table_markdown_and_json() {
-    let matrix = compute(&declared().tiers, &[humans(), machines()]);
-    assert_eq!(
-        render(&matrix, Format::Table),
-        "\
-profile   Root   Core accounts                                  Dev
-humans    State  Write                                          Write
-machines  State  mixed: Write (core-identity), Read (core-dns)  Read
-"
-    );
-    assert_eq!(
-        render(&matrix, Format::Markdown),
-        "\
-| profile | Root | Core accounts | Dev |
-|---|---|---|---|
-| humans | State | Write | Write |
-| machines | State | mixed: Write (core-identity), Read (core-dns) | Read |
-"
-    );
-    let json: serde_json::Value = serde_json::from_str(&render(&matrix, Format::Json)).unwrap();
-    assert_eq!(json["profiles"][1]["cells"][1]["level"], "mixed");
-    assert_eq!(
-        json["profiles"][0]["cells"][2]["accounts"][0],
-        json!({"account": "plat-dev", "level": "Write", "identity": "plat-dev/admin", "principal": "AdministratorAccess"})
-    );
-    assert_eq!(json["profiles"][0]["description"], "The humans");
-    assert_eq!(
-        json["tiers"][1]["accounts"],
-        json!(["core-identity", "core-dns"])
-    );
 }

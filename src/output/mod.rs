@@ -8,6 +8,7 @@ pub mod credential_process;
 pub mod env;
 pub mod exec;
 pub mod list;
+pub mod matrix;
 pub mod shell;
 pub mod supervise;
 mod vars;
