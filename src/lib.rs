@@ -12,6 +12,7 @@ pub mod config;
 pub mod credentials;
 mod endpoint;
 mod error;
+mod fs;
 mod identity;
 mod matrix;
 mod output;

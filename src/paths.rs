@@ -21,7 +21,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::store::{DirFile, PrivateDir};
+use crate::fs::{DirFile, PrivateDir};
 
 /// `$XDG_CACHE_HOME/atmos-auth` on Linux, the platform's cache directory elsewhere.
 pub fn cache_dir() -> io::Result<PathBuf> {
@@ -89,7 +89,7 @@ pub fn open_private_dir(base: &std::path::Path, own: &[&str]) -> io::Result<Priv
     let dir = own
         .iter()
         .fold(base.to_path_buf(), |dir, name| dir.join(name));
-    crate::store::create_private_dir(&dir)?;
+    crate::fs::create_private_dir(&dir)?;
     Ok(PrivateDir::new(dir))
 }
 
@@ -107,7 +107,8 @@ mod walk {
     };
     use rustix::io::Errno;
 
-    use crate::store::{Exposure, PRIVATE_DIR_MODE};
+    use crate::fs::PRIVATE_DIR_MODE;
+    use crate::store::Exposure;
 
     /// More symlinks than this on one path is a loop, as for the kernel's own lookups.
     const MAX_SYMLINKS: usize = 40;

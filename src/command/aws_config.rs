@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use super::{print, region_of};
 use crate::config::Config;
 use crate::error::{Error, exit};
+use crate::fs::{PRIVATE_FILE_MODE, write_atomic};
 use crate::output::aws_config::{self, Entry, Source};
 use crate::paths;
-use crate::store::{PRIVATE_FILE_MODE, write_atomic};
 
 /// The file's text for `config`: every identity, or those carrying all of `tags`.
 fn render(config: &Config, tags: &[String]) -> Result<String, Error> {

@@ -179,7 +179,7 @@ fn write_page(url: &str) -> Result<PathBuf, ConsoleError> {
         html.as_str(),
         html.as_str()
     ));
-    page.write_atomic(text.as_bytes(), crate::store::PRIVATE_FILE_MODE)
+    page.write_atomic(text.as_bytes(), crate::fs::PRIVATE_FILE_MODE)
         .map_err(failed)?;
     Ok(page.path())
 }
@@ -187,7 +187,7 @@ fn write_page(url: &str) -> Result<PathBuf, ConsoleError> {
 /// `$XDG_RUNTIME_DIR/atmos-auth/console` when the session has one (memory, never disk), else
 /// the cache's `console` directory; either is opened as `paths` opens private directories
 /// (created 0700, refused when others could write to it) and then made 0700.
-fn page_dir() -> Result<crate::store::PrivateDir, ConsoleError> {
+fn page_dir() -> Result<crate::fs::PrivateDir, ConsoleError> {
     let runtime = std::env::var_os(RUNTIME_DIR_ENV)
         .map(PathBuf::from)
         .filter(|dir| dir.is_absolute() && dir.is_dir());

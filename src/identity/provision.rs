@@ -22,11 +22,11 @@ use crate::config::{
     AccountRef, Config, Identity, IdentityCenter, IdentityKind, ProviderKind, is_name_char,
     name_problem,
 };
+use crate::fs::{DirFile, PRIVATE_FILE_MODE};
 use crate::paths;
 use crate::provider::ProviderError;
 use crate::provider::sso::{self, Portal};
 use crate::secret::Secret;
-use crate::store::{DirFile, PRIVATE_FILE_MODE};
 
 /// One permission set in one account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -146,7 +146,7 @@ pub fn write_github(
     options.append(true).create(true);
     // Created by us only when the runner did not: then it is private, since it holds secrets.
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, crate::store::PRIVATE_FILE_MODE);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, crate::fs::PRIVATE_FILE_MODE);
     let mut file = options.open(github_env)?;
     file.write_all(text.as_bytes())?;
     file.sync_all()

@@ -29,10 +29,10 @@
 //! - `memory.rs`: the process-local `memory` store, for tests.
 //! - `file.rs`: the encrypted `file` store; `file_format.rs` its bytes and crypto;
 //!   `password.rs` where its password comes from.
-//! - `lock.rs`: [`FileLock`], a cross-process lock with a deadline; `atomic.rs`: [`write_atomic`]
-//!   and private files and directories. Both are for any module that needs them.
+//! - `lock.rs`: [`FileLock`], a cross-process lock with a deadline, for any module that needs it.
+//!
+//! Private files and atomic writes are `crate::fs`'s.
 
-mod atomic;
 mod entry_key;
 mod error;
 mod file;
@@ -55,9 +55,6 @@ mod tests;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use atomic::{
-    DirFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, PrivateDir, create_private_dir, write_atomic,
-};
 pub use entry_key::{EntryKey, Namespace, bound_id};
 pub use error::{BackendError, StoreError, StoreOp};
 pub use file::{DEFAULT_FILE_NAME, Exposure, default_file_path};
