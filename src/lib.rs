@@ -12,7 +12,7 @@ pub mod config;
 pub mod credentials;
 mod endpoint;
 mod error;
-mod fs;
+pub mod fs;
 mod identity;
 mod matrix;
 mod output;

@@ -73,7 +73,7 @@ pub fn create_private_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Creates `path`, which must not exist yet, with exactly `mode`, using the access in `options`.
-pub(crate) fn create_new_private(
+pub(super) fn create_new_private(
     options: &mut OpenOptions,
     path: &Path,
     mode: u32,
@@ -257,7 +257,7 @@ impl DirFile {
     /// Opens the file read-only, or creates it with exactly `PRIVATE_FILE_MODE` (read and
     /// write) when `create` is set and it does not exist. Never through a symlink.
     #[cfg(unix)]
-    pub(crate) fn open(&self, create: bool) -> io::Result<File> {
+    pub(super) fn open(&self, create: bool) -> io::Result<File> {
         use rustix::fs::{Mode, OFlags, openat};
 
         let dir = &*self.dir.fd;
@@ -288,7 +288,7 @@ impl DirFile {
     }
 
     #[cfg(not(unix))]
-    pub(crate) fn open(&self, create: bool) -> io::Result<File> {
+    pub(super) fn open(&self, create: bool) -> io::Result<File> {
         let path = self.path();
         if create {
             match create_new_private(

@@ -6,10 +6,13 @@
 //! decides where, and callers decide what.
 //!
 //! - `atomic.rs`: [`write_atomic`], [`PrivateDir`] and files and directories with exact modes.
+//! - `lock.rs`: [`FileLock`], a cross-process lock with a deadline.
 
 mod atomic;
+mod lock;
 
+pub(crate) use atomic::parent_dir;
 pub use atomic::{
     DirFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, PrivateDir, create_private_dir, write_atomic,
 };
-pub(crate) use atomic::{create_new_private, parent_dir};
+pub use lock::{FileLock, LockError, LockMode, LockTarget};

@@ -14,6 +14,7 @@ use super::plan::{Ambient, Plan, Source};
 use crate::cache;
 use crate::config::{AccountRef, Config, Identity, IdentityCenter};
 use crate::credentials::{AccessKeys, Credentials};
+use crate::fs::{FileLock, LockError};
 use crate::paths;
 use crate::provider::ProviderError;
 use crate::provider::github_oidc::{self, GithubEnv};
@@ -21,7 +22,7 @@ use crate::provider::sso::{LoginPolicy, Portal, SsoSession, UNAUTHORIZED};
 use crate::provider::{process, sts};
 use crate::sdk::{self, Clients};
 use crate::secret::Secret;
-use crate::store::{CredentialStore, EntryKey, FileLock, LockError, Namespace};
+use crate::store::{CredentialStore, EntryKey, Namespace};
 
 /// Reuse cached credentials while they have more than this left (`auth.refresh_margin`).
 const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(15 * 60);

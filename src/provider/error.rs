@@ -87,7 +87,7 @@ pub enum ProviderError {
     CacheDir(std::io::Error),
 
     #[error(transparent)]
-    Lock(#[from] crate::store::LockError),
+    Lock(#[from] crate::fs::LockError),
 
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),

@@ -14,8 +14,9 @@ use std::time::Duration;
 
 use super::{
     Damage, EntryKey, Exposure, KEYRING_PASSWORD_ENV, KEYRING_TIMEOUT_ENV, KEYRING_TYPE_ENV,
-    LockError, LockMode, Namespace, PasswordProblem, StoreKind,
+    Namespace, PasswordProblem, StoreKind,
 };
+use crate::fs::{LockError, LockMode};
 
 /// The operation that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

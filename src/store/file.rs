@@ -34,10 +34,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::file_format::{Damage, Entries, KdfParams, Key, Sealed, Unseal, seal};
-use super::lock::FileLock;
 use super::password::check_password;
 use super::{EntryKey, StoreError, StoreOp};
-use crate::fs::{PRIVATE_FILE_MODE, create_private_dir, parent_dir, write_atomic};
+use crate::fs::{FileLock, PRIVATE_FILE_MODE, create_private_dir, parent_dir, write_atomic};
 use crate::secret::Secret;
 
 /// The file's name in the user data directory.

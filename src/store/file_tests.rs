@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 use super::file_format::HEADER_LEN;
 use super::password::{PasswordError, password_from};
 use super::*;
-use crate::fs::{PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, create_private_dir, write_atomic};
+use crate::fs::{
+    FileLock, LockError, LockMode, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, create_private_dir,
+    write_atomic,
+};
 
 const TIMEOUT: Duration = Duration::from_secs(5);
 const PASSWORD: &str = "correct horse battery";

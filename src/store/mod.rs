@@ -29,9 +29,8 @@
 //! - `memory.rs`: the process-local `memory` store, for tests.
 //! - `file.rs`: the encrypted `file` store; `file_format.rs` its bytes and crypto;
 //!   `password.rs` where its password comes from.
-//! - `lock.rs`: [`FileLock`], a cross-process lock with a deadline, for any module that needs it.
 //!
-//! Private files and atomic writes are `crate::fs`'s.
+//! Private files, atomic writes and cross-process locks are `crate::fs`'s.
 
 mod entry_key;
 mod error;
@@ -45,7 +44,6 @@ mod keyutils;
 mod kind;
 #[cfg(target_os = "linux")]
 mod layered;
-mod lock;
 mod memory;
 mod password;
 pub mod realm;
@@ -60,7 +58,6 @@ pub use error::{BackendError, StoreError, StoreOp};
 pub use file::{DEFAULT_FILE_NAME, Exposure, default_file_path};
 pub use file_format::{Damage, KdfParams};
 pub use kind::{ParseStoreKindError, StoreKind};
-pub use lock::{FileLock, LockError, LockMode, LockTarget};
 pub use password::{KEYRING_PASSWORD_ENV, MIN_PASSWORD_CHARS, PasswordProblem, read_file_password};
 
 use self::file::FileStore;

@@ -26,11 +26,12 @@ use super::token::{self, SsoToken, TokenState};
 use crate::cache;
 use crate::config::IdentityCenter;
 use crate::credentials::epoch_secs;
+use crate::fs::{FileLock, LockError};
 use crate::paths;
 use crate::provider::ProviderError;
 use crate::sdk::{Clients, Endpoints};
 use crate::secret::Secret;
-use crate::store::{CredentialStore, EntryKey, FileLock, LockError, Namespace, bound_id};
+use crate::store::{CredentialStore, EntryKey, Namespace, bound_id};
 use crate::upstream::UpstreamError;
 
 /// How long to wait for another process renewing the same session. A device login behind the

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::fs::{DirFile, PRIVATE_FILE_MODE, create_new_private};
+use super::atomic::{DirFile, PRIVATE_FILE_MODE, create_new_private};
 
 /// First pause between two attempts; it doubles up to [`MAX_POLL_INTERVAL`].
 const FIRST_POLL_INTERVAL: Duration = Duration::from_millis(2);
