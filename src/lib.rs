@@ -5,7 +5,6 @@
 //! in the OS keyring, and `output` hands credentials to a shell or a child process. `command`
 //! wires one subcommand through that flow; `run` is the edge that prints errors once.
 
-mod cache;
 mod cli;
 mod command;
 pub mod config;
@@ -24,6 +23,7 @@ pub mod secret;
 pub mod store;
 mod text;
 mod tls;
+mod typed_entry;
 mod upstream;
 
 pub use error::exit;

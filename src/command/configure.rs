@@ -5,13 +5,13 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::Context;
-use crate::cache;
 use crate::config::IdentityKind;
 use crate::credentials::AccessKeys;
 use crate::error::{Error, exit};
 use crate::identity::user_keys_id;
 use crate::secret::Secret;
 use crate::store::{EntryKey, Namespace};
+use crate::typed_entry;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigureError {
@@ -39,7 +39,7 @@ pub fn run(context: &Context, identity: &str) -> Result<i32, Error> {
         read_lines()?
     };
     let id = user_keys_id(&context.config, identity);
-    cache::save(
+    typed_entry::save(
         &context.store,
         &EntryKey::new(Namespace::UserKeys, id),
         &keys,

@@ -11,7 +11,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::time::{Duration, SystemTime};
 
 use super::plan::{Ambient, Plan, Source};
-use crate::cache;
 use crate::config::{AccountRef, Config, Identity, IdentityCenter};
 use crate::credentials::{AccessKeys, Credentials};
 use crate::fs::{FileLock, LockError};
@@ -23,6 +22,7 @@ use crate::provider::{process, sts};
 use crate::sdk::{self, Clients};
 use crate::secret::Secret;
 use crate::store::{CredentialStore, EntryKey, Namespace};
+use crate::typed_entry;
 
 /// Reuse cached credentials while they have more than this left (`auth.refresh_margin`).
 const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(15 * 60);
@@ -78,7 +78,10 @@ impl<'a> Resolver<'a> {
     /// The credentials stored for `identity`, however old, with no network access.
     pub fn stored(&self, identity: &Identity) -> Result<Option<Credentials>, ProviderError> {
         let plan = Plan::new(self.config, identity, &self.ambient);
-        Ok(cache::load(self.store, &key(&plan, plan.keys.len() - 1))?)
+        Ok(typed_entry::load(
+            self.store,
+            &key(&plan, plan.keys.len() - 1),
+        )?)
     }
 
     /// Delete the cached credentials of every link of the identity's chain.
@@ -91,7 +94,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn load(&self, key: &EntryKey, margin: Duration) -> Result<Option<Credentials>, ProviderError> {
-        let cached: Option<Credentials> = cache::load(self.store, key)?;
+        let cached: Option<Credentials> = typed_entry::load(self.store, key)?;
         let usable = cached.filter(|c| c.usable(margin, SystemTime::now()));
         tracing::debug!(entry = %key, hit = usable.is_some(), "credential cache");
         Ok(usable)
@@ -131,7 +134,7 @@ impl<'a> Resolver<'a> {
             .expiration()
             .duration_since(SystemTime::now())
             .unwrap_or_default();
-        cache::save_expiring(self.store, &key, &fresh, lifetime)?;
+        typed_entry::save_expiring(self.store, &key, &fresh, lifetime)?;
         Ok(fresh)
     }
 
@@ -197,7 +200,7 @@ impl<'a> Resolver<'a> {
                 mfa_arn,
                 duration,
             } => {
-                let keys: AccessKeys = cache::load(
+                let keys: AccessKeys = typed_entry::load(
                     self.store,
                     &EntryKey::new(Namespace::UserKeys, keys_id.clone()),
                 )?

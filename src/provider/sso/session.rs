@@ -23,7 +23,6 @@ use super::device::{self, BrowserPolicy, Grant};
 use super::flow::{Flow, LoginRequest};
 use super::registration::{ClientRegistration, GRANT_REFRESH_TOKEN, GrantKind};
 use super::token::{self, SsoToken, TokenState};
-use crate::cache;
 use crate::config::IdentityCenter;
 use crate::credentials::epoch_secs;
 use crate::fs::{FileLock, LockError};
@@ -32,6 +31,7 @@ use crate::provider::ProviderError;
 use crate::sdk::{Clients, Endpoints};
 use crate::secret::Secret;
 use crate::store::{CredentialStore, EntryKey, Namespace, bound_id};
+use crate::typed_entry;
 use crate::upstream::UpstreamError;
 
 /// How long to wait for another process renewing the same session. A device login behind the
@@ -118,7 +118,7 @@ impl<'a> SsoSession<'a> {
 
     /// The cached token, without any network call.
     pub fn cached(&self) -> Result<Option<SsoToken>, ProviderError> {
-        Ok(cache::load(self.store, &self.token_key())?)
+        Ok(typed_entry::load(self.store, &self.token_key())?)
     }
 
     /// Forget the access token the service rejected, but keep the refresh token. A token
@@ -132,7 +132,7 @@ impl<'a> SsoSession<'a> {
             && token.access_token.expose() == rejected.expose()
         {
             token.expires_at = 0;
-            cache::save(self.store, &self.token_key(), &token)?;
+            typed_entry::save(self.store, &self.token_key(), &token)?;
         }
         Ok(())
     }
@@ -218,7 +218,7 @@ impl<'a> SsoSession<'a> {
             return Err(Refresh::Rejected);
         };
         let client_key = self.client_key(token.client);
-        let Some(client) = cache::load::<ClientRegistration>(self.store, &client_key)
+        let Some(client) = typed_entry::load::<ClientRegistration>(self.store, &client_key)
             .map_err(|e| Refresh::Failed(e.into()))?
         else {
             return Err(Refresh::Rejected);
@@ -261,7 +261,7 @@ impl<'a> SsoSession<'a> {
         })?;
         let expires_in = Duration::from_secs(u64::try_from(out.expires_in).unwrap_or(0));
         let renewed = token.refreshed(access_token, out.refresh_token, expires_in, now);
-        cache::save(self.store, &self.token_key(), &renewed)
+        typed_entry::save(self.store, &self.token_key(), &renewed)
             .map_err(|e| Refresh::Failed(e.into()))?;
         tracing::info!("refreshed the SSO session");
         Ok(renewed)
@@ -366,7 +366,7 @@ impl<'a> SsoSession<'a> {
                 .map(|d| epoch_secs(approved_at + d)),
             client,
         };
-        cache::save(self.store, &self.token_key(), &token)?;
+        typed_entry::save(self.store, &self.token_key(), &token)?;
         Ok(token)
     }
 
@@ -377,7 +377,7 @@ impl<'a> SsoSession<'a> {
         kind: GrantKind,
         now: SystemTime,
     ) -> Result<ClientRegistration, ProviderError> {
-        match cache::load::<ClientRegistration>(self.store, &self.client_key(kind))? {
+        match typed_entry::load::<ClientRegistration>(self.store, &self.client_key(kind))? {
             Some(client) if client.usable(now) => Ok(client),
             _ => self.register(oidc, kind, now).await,
         }
@@ -391,7 +391,7 @@ impl<'a> SsoSession<'a> {
     ) -> Result<ClientRegistration, ProviderError> {
         let client =
             ClientRegistration::register(oidc, kind, &self.provider.start_url, now).await?;
-        cache::save(self.store, &self.client_key(kind), &client)?;
+        typed_entry::save(self.store, &self.client_key(kind), &client)?;
         Ok(client)
     }
 }
