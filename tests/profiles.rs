@@ -303,6 +303,59 @@ hint: fix the profiles, or update `profiles/matrix.yaml` if the change of access
         .stderr_has("error: matrix file `missing.yaml` does not exist\n");
 }
 
+/// A tier name is text from a file: every format shows its control characters as escapes, the
+/// same way `list` does, and JSON keeps the value while escaping them (issue 16).
+#[test]
+fn matrix_escapes_hostile_tier_names_in_every_format() {
+    let world = World::new();
+    copied_root(&world);
+    let matrix = world.root().join("profiles/matrix.yaml");
+    let text = std::fs::read_to_string(&matrix).unwrap();
+    std::fs::write(
+        &matrix,
+        text.replace(
+            "Staging/Prod",
+            r#""Staging\e]0;pwned\a\u009b2J\u202e/Prod""#,
+        ),
+    )
+    .unwrap();
+    let file = world.root().join("profiles/developers/atmos.yaml");
+    let profile = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        profile.replace("TerraformPlanAccess", "TerraformApplyAccess"),
+    )
+    .unwrap();
+    let escaped = r"Staging\u{1b}]0;pwned\u{7}\u{9b}2J\u{202e}/Prod";
+    let unsafe_char =
+        |c: char| c.is_control() && c != '\n' || ('\u{202a}'..='\u{202e}').contains(&c);
+
+    let table = world.run(&["matrix", "--check"]).code(1);
+    assert!(
+        table.stdout.lines().next().unwrap().ends_with(escaped),
+        "{}",
+        table.stdout
+    );
+    assert!(
+        table.stderr.contains(&format!(
+            "  developers / {escaped}: expected Read, found Write"
+        )),
+        "{}",
+        table.stderr
+    );
+    assert!(!table.stderr.chars().any(unsafe_char), "{:?}", table.stderr);
+
+    let json = world
+        .run(&["matrix", "--check", "--format", "json"])
+        .code(1);
+    assert!(!json.stdout.chars().any(unsafe_char), "{:?}", json.stdout);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        value["tiers"][3]["name"],
+        "Staging\u{1b}]0;pwned\u{7}\u{9b}2J\u{202e}/Prod"
+    );
+}
+
 #[test]
 fn profiles_lists_the_five_with_descriptions() {
     let world = World::new();

@@ -13,6 +13,7 @@ use crate::config::{self, Config};
 use crate::error::{Error, exit};
 use crate::matrix::{self, Declared, MatrixError, Tier};
 use crate::output::matrix::{Format, render};
+use crate::text::printable;
 
 /// The declared matrix, next to the profiles.
 const MATRIX_FILE: &str = "profiles/matrix.yaml";
@@ -51,7 +52,7 @@ pub fn run(global: &Global, format: Format, check: Option<Option<PathBuf>>) -> R
     print(render(&computed, format).as_bytes())?;
     let Some(declared) = declared.filter(|_| check.is_some()) else {
         for problem in &computed.problems {
-            eprintln!("warning: {problem}");
+            eprintln!("warning: {}", printable(&problem.to_string()));
         }
         return Ok(exit::SUCCESS);
     };
@@ -71,7 +72,7 @@ pub fn run(global: &Global, format: Format, check: Option<Option<PathBuf>>) -> R
         if findings.len() == 1 { "" } else { "s" }
     );
     for finding in &findings {
-        eprintln!("  {finding}");
+        eprintln!("  {}", printable(&finding.to_string()));
     }
     eprintln!("hint: fix the profiles, or update `{path}` if the change of access is intended");
     Ok(MISMATCH)

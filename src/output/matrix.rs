@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::matrix::{Cell, Matrix};
-use crate::text::printable;
+use crate::text::{json_pretty, printable};
 
 /// The output formats of `matrix`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,8 +22,7 @@ pub fn render(matrix: &Matrix, format: Format) -> String {
         Format::Table => table(matrix),
         Format::Markdown => markdown(matrix),
         Format::Json => {
-            let mut text =
-                serde_json::to_string_pretty(&to_json(matrix)).expect("JSON values serialize");
+            let mut text = json_pretty(&to_json(matrix));
             text.push('\n');
             text
         }
