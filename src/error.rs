@@ -247,7 +247,7 @@ impl Error {
             Self::AmbiguousDefault { .. } => "name the identity to use".into(),
             Self::UnknownProvider { available, .. } => format!("providers in this profile: {}", list(available)),
             Self::AmbiguousProvider { .. } => "pass `--provider NAME` or an identity".into(),
-            Self::InvalidStoreKind { .. } => "use one of: system, secret-service, keyutils, file, memory".into(),
+            Self::InvalidStoreKind { .. } => format!("use one of: {}", crate::store::StoreKind::names().join(", ")),
             Self::InvalidRealm { .. } => "a realm is 1 to 64 of `a-z`, `0-9`, `-`, `_`, starting and ending with a letter or digit".into(),
             Self::InvalidStoreTimeout { .. } => "give a duration such as `5s` or `500ms`".into(),
             Self::InvalidLoginTimeout { .. } => "give a duration such as `90s` or `10m`".into(),

@@ -274,7 +274,7 @@ impl Validator<'_> {
         if let Ok(kind) = word.parse() {
             return Some(kind);
         }
-        let names = StoreKind::ALL.map(StoreKind::as_str);
+        let names = StoreKind::names();
         let hint = did_you_mean(&word, names)
             .unwrap_or_else(|| format!("supported types: {}", quoted_list(names)));
         self.report(

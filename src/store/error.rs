@@ -203,8 +203,8 @@ impl StoreError {
     /// What the user can do about it, printed after the error and its causes.
     pub fn hint(&self) -> Option<String> {
         let other_store = match self.kind() {
-            StoreKind::Keyutils => "secret-service",
-            _ => "keyutils",
+            StoreKind::Keyutils => StoreKind::SecretService,
+            _ => StoreKind::Keyutils,
         };
         // Only Linux has a second real store to switch to.
         let switch = if cfg!(target_os = "linux") {

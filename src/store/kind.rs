@@ -33,6 +33,12 @@ impl StoreKind {
         Self::File,
     ];
 
+    /// Every name users can type, in [`StoreKind::ALL`]'s order: the one list that messages,
+    /// hints and suggestions show.
+    pub fn names() -> [&'static str; 5] {
+        Self::ALL.map(Self::as_str)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::System => "system",
@@ -65,9 +71,21 @@ impl FromStr for StoreKind {
 
 /// A store name that is not one of [`StoreKind::ALL`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown credential store `{input}`: expected one of `system`, `secret-service`, `keyutils`, `memory`, `file`"
-)]
 pub struct ParseStoreKindError {
     pub input: String,
+}
+
+impl fmt::Display for ParseStoreKindError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let expected: Vec<String> = StoreKind::names()
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect();
+        write!(
+            f,
+            "unknown credential store `{}`: expected one of {}",
+            self.input,
+            expected.join(", ")
+        )
+    }
 }

@@ -66,8 +66,7 @@ use self::keyring::KeyringStore;
 use self::layered::LayeredStore;
 use crate::secret::Secret;
 
-/// Environment variable naming the store kind (`system`, `secret-service`, `keyutils`, `memory`,
-/// `file`).
+/// Environment variable naming the store kind (one of [`StoreKind::names`]).
 pub const KEYRING_TYPE_ENV: &str = "ATMOS_KEYRING_TYPE";
 /// Environment variable overriding the per-operation timeout.
 pub const KEYRING_TIMEOUT_ENV: &str = "ATMOS_KEYRING_TIMEOUT";
