@@ -79,14 +79,14 @@ fn diagnostics(files: &[(&str, &str)]) -> Vec<String> {
     }
 }
 
-/// Checks that the diagnostics are exactly `expected`, each given as a substring that must
-/// appear in the rendered diagnostic at the same index. Reports every mismatch at once.
+/// Checks that the diagnostics are exactly `expected`: the same number, each rendered
+/// diagnostic equal to the one at its index, hint included. Reports every mismatch at once.
 #[track_caller]
 fn assert_diagnostics(files: &[(&str, &str)], expected: &[&str]) {
     let actual = diagnostics(files);
     let mismatches: Vec<String> = (0..actual.len().max(expected.len()))
         .filter_map(|i| match (actual.get(i), expected.get(i)) {
-            (Some(a), Some(e)) if a.contains(e) => None,
+            (Some(a), Some(e)) if a == e => None,
             (a, e) => Some(format!("  #{i}: expected {e:?}\n       actual   {a:?}")),
         })
         .collect();
@@ -305,23 +305,23 @@ invalid! {
     ];
   unknown_field_without_close_match_lists_fields:
     edit("      alias: dev\n", "      alias: dev\n      zzz: 1\n") => [
-      "atmos.yaml:26:7: unknown field `zzz` in `auth.identities.plat-dev/terraform` | help: valid fields: `kind`, `default`, `alias`, `via`, `principal`, `env`",
+      "atmos.yaml:26:7: unknown field `zzz` in `auth.identities.plat-dev/terraform` | help: valid fields: `kind`, `default`, `alias`, `via`, `principal`, `env`, `region`, `tags`",
     ];
   missing_start_url:
     edit("      start_url: https://example.awsapps.com/start\n", "") => [
-      "atmos.yaml:12:5: missing required field `start_url` in `auth.providers.sso`",
+      "atmos.yaml:12:5: missing required field `start_url` in `auth.providers.sso` | help: add `start_url: https://<org>.awsapps.com/start` under `auth.providers.sso`",
     ];
   missing_principal_and_account_fields:
     edit("        account:\n          name: plat-dev\n", "") => [
-      "atmos.yaml:28:7: missing required field `account` in `auth.identities.plat-dev/terraform.principal`",
+      "atmos.yaml:28:7: missing required field `account` in `auth.identities.plat-dev/terraform.principal` | help: add `account: { name: <account> }` under `auth.identities.plat-dev/terraform.principal`",
     ];
   providers_of_the_wrong_type:
     edit("  providers:\n    sso:\n", "  providers: [sso]\n  unused:\n    sso:\n") => [
       "atmos.yaml:11:14: `auth.providers` must be a mapping, found a list",
       "atmos.yaml:12:3: unknown field `unused` in `auth` | help: valid fields: `keyring`, `refresh_margin`, `exec`, `providers`, `identities`, `realm`",
       "atmos.yaml:28:19: unknown provider `sso` in `auth.identities.plat-dev/terraform.via.provider` | help: no providers are defined; add one under `auth.providers`",
-      "atmos.yaml:38:24: unknown provider `sso`",
-      "atmos.yaml:43:24: unknown provider `sso`",
+      "atmos.yaml:38:24: unknown provider `sso` in `auth.identities.plat-prod/admin.via.provider` | help: no providers are defined; add one under `auth.providers`",
+      "atmos.yaml:43:24: unknown provider `sso` in `auth.identities.core-audit/read.via.provider` | help: no providers are defined; add one under `auth.providers`",
     ];
   string_given_as_a_number:
     edit("        name: TerraformApplyAccess\n", "        name: 42\n") => [
@@ -341,19 +341,19 @@ invalid! {
     ];
   account_id_too_short:
     edit("plat-dev: \"111111111111\"", "plat-dev: \"11111\"") => [
-      "atmos.yaml:4:13: invalid account id for `accounts.plat-dev`: `11111` is not an AWS account id: it must be exactly 12 digits",
+      "atmos.yaml:4:13: invalid account id for `accounts.plat-dev`: `11111` is not an AWS account id: it must be exactly 12 digits | help: copy the id from the AWS console, e.g. `\"111111111111\"`",
     ];
   account_id_unquoted_must_be_quoted:
     edit("plat-dev: \"111111111111\"", "plat-dev: 111111111111") => [
-      "atmos.yaml:4:13: account id `111111111111` for `accounts.plat-dev` must be a quoted string | help: write `\"111111111111\"`",
+      "atmos.yaml:4:13: account id `111111111111` for `accounts.plat-dev` must be a quoted string | help: write `\"111111111111\"`: YAML reads a bare number as an integer and drops leading zeros",
     ];
   principal_account_id_malformed:
     edit("{ id: \"222222222222\" }", "{ id: \"2222-2222-2222\" }") => [
-      "atmos.yaml:38:62: invalid account id for `auth.identities.plat-prod/admin.principal.account.id`",
+      "atmos.yaml:38:62: invalid account id for `auth.identities.plat-prod/admin.principal.account.id`: `2222-2222-2222` is not an AWS account id: it must be exactly 12 digits | help: copy the id from the AWS console, e.g. `\"111111111111\"`",
     ];
   principal_account_id_unquoted:
     edit("{ id: \"222222222222\" }", "{ id: 222222222222 }") => [
-      "atmos.yaml:38:62: account id `222222222222` for `auth.identities.plat-prod/admin.principal.account.id` must be a quoted string",
+      "atmos.yaml:38:62: account id `222222222222` for `auth.identities.plat-prod/admin.principal.account.id` must be a quoted string | help: write `\"222222222222\"`: YAML reads a bare number as an integer and drops leading zeros",
     ];
   account_with_both_name_and_id:
     edit("{ id: \"222222222222\" }", "{ name: plat-dev, id: \"222222222222\" }") => [
@@ -361,7 +361,7 @@ invalid! {
     ];
   account_with_neither_name_nor_id:
     edit("{ id: \"222222222222\" }", "{}") => [
-      "atmos.yaml:38:47: `auth.identities.plat-prod/admin.principal.account` needs a `name` or an `id`",
+      "atmos.yaml:38:47: `auth.identities.plat-prod/admin.principal.account` needs a `name` or an `id` | help: add `name: <account name>` or `id: \"<12-digit id>\"`",
     ];
   duplicate_identity_names:
     edit("    core-audit/read:\n", "    plat-prod/admin:\n") => [
@@ -377,11 +377,11 @@ invalid! {
     ];
   invalid_start_url:
     edit("https://example.awsapps.com/start", "example.awsapps.com/start") => [
-      "atmos.yaml:15:18: invalid URL `example.awsapps.com/start` for `auth.providers.sso.start_url`",
+      "atmos.yaml:15:18: invalid URL `example.awsapps.com/start` for `auth.providers.sso.start_url`: it must start with `https://` or `http://` and name a host | help: use an absolute URL such as `https://example.awsapps.com/start`",
     ];
   invalid_endpoint_url:
     edit("http://127.0.0.1:4566", "ftp://127.0.0.1") => [
-      "atmos.yaml:20:23: invalid URL `ftp://127.0.0.1` for `auth.providers.sso.spec.endpoint_url`",
+      "atmos.yaml:20:23: invalid URL `ftp://127.0.0.1` for `auth.providers.sso.spec.endpoint_url`: it must start with `https://` or `http://` and name a host | help: use an absolute URL such as `https://example.awsapps.com/start`",
     ];
   unknown_login_method:
     edit("      auto_provision_identities: true\n", "      auto_provision_identities: true\n      login: device_code\n") => [
@@ -389,7 +389,7 @@ invalid! {
     ];
   invalid_session_duration:
     edit("duration: 8h", "duration: eight") => [
-      "atmos.yaml:18:19: invalid duration `eight` for `auth.providers.sso.session.duration`",
+      "atmos.yaml:18:19: invalid duration `eight` for `auth.providers.sso.session.duration`: expected number at 0 | help: write a number with a unit, such as `90s`, `15m`, `8h` or `1h 30m`",
     ];
   unknown_exec_credentials:
     edit("refresh_margin: 10m\n", "refresh_margin: 10m\n  exec:\n    credentials: sever\n") => [
@@ -401,7 +401,7 @@ invalid! {
     ];
   duration_without_unit:
     edit("refresh_margin: 10m", "refresh_margin: 900") => [
-      "atmos.yaml:10:19: invalid duration `900` for `auth.refresh_margin`",
+      "atmos.yaml:10:19: invalid duration `900` for `auth.refresh_margin`: time unit needed, for example 900sec or 900ms | help: write a number with a unit, such as `90s`, `15m`, `8h` or `1h 30m`",
     ];
   alias_colliding_with_identity_name:
     edit("alias: dev", "alias: plat-prod/admin") => [
@@ -413,7 +413,7 @@ invalid! {
     ];
   identity_name_with_whitespace:
     edit("    plat-prod/admin:\n", "    plat prod/admin:\n") => [
-      "atmos.yaml:35:5: identity name `plat prod/admin` contains whitespace",
+      "atmos.yaml:35:5: identity name `plat prod/admin` contains whitespace | help: use letters, digits, `/` and `_+=,.@-` (not first), such as `plat-dev/terraform`; names appear unquoted in generated AWS config and command lines",
     ];
   // Names are written unquoted into generated AWS config and command lines (issue 11).
   identity_name_with_shell_characters:
@@ -422,7 +422,7 @@ invalid! {
     ];
   alias_with_an_ini_bracket:
     edit("alias: dev", "alias: \"dev]\"") => [
-      "atmos.yaml:25:14: alias `dev]` contains `]`",
+      "atmos.yaml:25:14: alias `dev]` contains `]` | help: use letters, digits, `/` and `_+=,.@-` (not first), such as `plat-dev/terraform`; names appear unquoted in generated AWS config and command lines",
     ];
   unknown_provider_kind_suggests:
     edit("kind: aws/iam-identity-center", "kind: aws/iam-identity-centre") => [
@@ -439,7 +439,7 @@ invalid! {
     ];
   unknown_keyring_type:
     edit("type: memory", "type: keychain") => [
-      "atmos.yaml:9:11: unknown keyring type `keychain` in `auth.keyring.type` | help: supported types: `system`, `secret-service`, `keyutils`, `memory`",
+      "atmos.yaml:9:11: unknown keyring type `keychain` in `auth.keyring.type` | help: supported types: `system`, `secret-service`, `keyutils`, `memory`, `file`",
     ];
   invalid_env_name_and_value:
     edit("        AWS_REGION: us-west-2\n", "        AWS REGION: us-west-2\n        AWS_PROFILE: [a]\n") => [
@@ -448,7 +448,7 @@ invalid! {
     ];
   custom_tags_are_refused_in_auth:
     edit("region: us-east-1", "region: !env AWS_REGION") => [
-      "atmos.yaml:14:15: YAML tag `!env` is not supported in `auth.providers.sso.region`",
+      "atmos.yaml:14:15: YAML tag `!env` is not supported in `auth.providers.sso.region` | help: write the value itself; YAML functions are not evaluated in the auth configuration",
     ];
   top_level_must_be_a_mapping:
     String::from("- a\n- b\n") => ["atmos.yaml:1:1: the top level of the file must be a mapping, found a list"];
@@ -456,8 +456,8 @@ invalid! {
     String::from("auth:\n  providers: {sso: [\n") => ["atmos.yaml:2:20: invalid YAML: unclosed bracket '['"];
   secrets_are_refused_anywhere_under_auth:
     edit("        AWS_REGION: us-west-2\n", "        AWS_SECRET_ACCESS_KEY: hunter2\n") + "    aws_secret_access_key: hunter2\n" => [
-      "atmos.yaml:33:9: `auth.identities.plat-dev/terraform.env.AWS_SECRET_ACCESS_KEY` looks like a secret key; atmos-auth refuses to load secrets from config files | help: remove it",
-      "atmos.yaml:44:5: `auth.identities.aws_secret_access_key` looks like a secret key",
+      "atmos.yaml:33:9: `auth.identities.plat-dev/terraform.env.AWS_SECRET_ACCESS_KEY` looks like a secret key; atmos-auth refuses to load secrets from config files | help: remove it (and rotate the key if the file was ever shared); credentials belong in the keyring, which atmos-auth fills itself",
+      "atmos.yaml:44:5: `auth.identities.aws_secret_access_key` looks like a secret key; atmos-auth refuses to load secrets from config files | help: remove it (and rotate the key if the file was ever shared); credentials belong in the keyring, which atmos-auth fills itself",
     ];
 }
 
@@ -626,7 +626,7 @@ fn diagnostics_point_into_the_file_each_value_came_from() {
     assert_diagnostics(
         &[(BASE, &base), (PROFILE, &profile)],
         &[
-            "atmos.yaml:8:7: unknown field `regoin` in `auth.providers.sso`",
+            "atmos.yaml:8:7: unknown field `regoin` in `auth.providers.sso` | help: did you mean `region`?",
             "profiles/devops/atmos.yaml:10:7: unknown field `alais` in `auth.identities.plat-dev/terraform` | help: did you mean `alias`?",
         ],
     );
@@ -634,7 +634,9 @@ fn diagnostics_point_into_the_file_each_value_came_from() {
     let profile = MERGE_PROFILE.replace("region: eu-west-1", "region: \"EU West\"");
     assert_diagnostics(
         &[(BASE, MERGE_BASE), (PROFILE, &profile)],
-        &["profiles/devops/atmos.yaml:5:15: invalid AWS region `EU West`"],
+        &[
+            "profiles/devops/atmos.yaml:5:15: invalid AWS region `EU West` for `auth.providers.sso.region` | help: use a region code such as `us-east-1`",
+        ],
     );
 }
 
@@ -845,11 +847,13 @@ fn no_profile_and_no_auth_asks_for_a_profile() {
     assert!(
         matches!(&error, ConfigError::ProfileRequired { available, .. } if *available == ["devops"])
     );
-    assert!(
-        error
-            .to_string()
-            .ends_with("set ATMOS_PROFILE or pass --profile (available profiles: `devops`)"),
-        "{error}"
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "no profile selected, and `{}/` configures no auth without one; set ATMOS_PROFILE or \
+             pass --profile (available profiles: `devops`)",
+            tree.0.path().display()
+        )
     );
     // The same without a root file at all.
     fs::remove_file(tree.path("atmos.yaml")).unwrap();
@@ -877,16 +881,22 @@ fn unreadable_file_is_a_read_error() {
 fn structural_yaml_problems_are_diagnostics() {
     assert_diagnostics(
         &[(BASE, "auth:\n  ? [a, b]\n  : c\n")],
-        &["atmos.yaml:2:5: mapping keys must be strings"],
+        &[
+            "atmos.yaml:2:5: mapping keys must be strings | help: replace the list or mapping used as a key with a name",
+        ],
     );
     assert_diagnostics(
         &[(BASE, "a: &a [1, *a]\n")],
-        &["atmos.yaml:1:11: alias refers to a collection that contains it"],
+        &[
+            "atmos.yaml:1:11: alias refers to a collection that contains it | help: remove the recursive alias",
+        ],
     );
     let laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n";
     assert_diagnostics(
         &[(BASE, laughs)],
-        &["anchors and aliases expand to more than 4 MiB"],
+        &[
+            "atmos.yaml:5:9: anchors and aliases expand to more than 4 MiB | help: use fewer nested aliases",
+        ],
     );
     // Few nodes, long scalars: the budget is in bytes, not nodes.
     let long = format!(
@@ -895,7 +905,9 @@ fn structural_yaml_problems_are_diagnostics() {
     );
     assert_diagnostics(
         &[(BASE, &long)],
-        &["anchors and aliases expand to more than 4 MiB"],
+        &[
+            "atmos.yaml:4:9: anchors and aliases expand to more than 4 MiB | help: use fewer nested aliases",
+        ],
     );
 }
 

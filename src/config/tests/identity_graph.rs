@@ -117,7 +117,7 @@ fn cycle_of_three_names_every_member_in_order_from_the_first_written() {
     // Written c, a, b: the cycle starts at `c`, the first of its members in the file.
     let yaml = graph(&[("c", "a"), ("a", "b"), ("b", "c")]);
     let expected = format!(
-        "atmos.yaml:4:{VIA_COLUMN}: `auth.identities.c.via.identity` closes a cycle: `c → a → b → c`"
+        "atmos.yaml:4:{VIA_COLUMN}: `auth.identities.c.via.identity` closes a cycle: `c → a → b → c` | {CYCLE_HINT}"
     );
     assert_diagnostics(&[(BASE, &yaml)], &[&expected]);
 }
@@ -136,10 +136,10 @@ fn chains_into_a_cycle_and_separate_cycles() {
         &[(BASE, &yaml)],
         &[
             &format!(
-                "atmos.yaml:5:{VIA_COLUMN}: `auth.identities.a.via.identity` closes a cycle: `a → b → a`"
+                "atmos.yaml:5:{VIA_COLUMN}: `auth.identities.a.via.identity` closes a cycle: `a → b → a` | {CYCLE_HINT}"
             ),
             &format!(
-                "atmos.yaml:8:{VIA_COLUMN}: `auth.identities.s.via.identity` closes a cycle: `s → s`"
+                "atmos.yaml:8:{VIA_COLUMN}: `auth.identities.s.via.identity` closes a cycle: `s → s` | {CYCLE_HINT}"
             ),
         ],
     );
@@ -151,8 +151,10 @@ fn cycles_are_found_even_when_members_have_other_errors() {
     assert_diagnostics(
         &[(BASE, &yaml)],
         &[
-            "atmos.yaml:4:48: `auth.identities.a.via.identity` closes a cycle: `a → b → a`",
-            "atmos.yaml:5:77: invalid role ARN `arn:aws:iam::111111111111:user/b`",
+            &format!(
+                "atmos.yaml:4:{VIA_COLUMN}: `auth.identities.a.via.identity` closes a cycle: `a → b → a` | {CYCLE_HINT}"
+            ),
+            "atmos.yaml:5:77: invalid role ARN `arn:aws:iam::111111111111:user/b` for `auth.identities.b.principal.assume_role`: the resource must start with `role/` | help: use the form `arn:aws:iam::123456789012:role/<name>`",
         ],
     );
 }

@@ -228,11 +228,11 @@ invalid_kinds! {
     ];
   github_takes_no_identity_center_fields:
     ("      region: eu-west-1\n", "      region: eu-west-1\n      start_url: https://x.awsapps.com/start\n") => [
-      "atmos.yaml:11:7: unknown field `start_url` in `auth.providers.github` | help: valid fields: `kind`, `region`, `spec`",
+      "atmos.yaml:11:7: unknown field `start_url` in `auth.providers.github` | help: valid fields: `kind`, `region`, `spec`, `tags`",
     ];
   github_invalid_region:
     ("region: eu-west-1", "region: EU") => [
-      "atmos.yaml:10:15: invalid AWS region `EU` for `auth.providers.github.region`",
+      "atmos.yaml:10:15: invalid AWS region `EU` for `auth.providers.github.region` | help: use a region code such as `us-east-1`",
     ];
   role_arn_of_a_user:
     (":role/deploy/Deployer", ":user/Deployer") => [
@@ -240,11 +240,11 @@ invalid_kinds! {
     ];
   role_arn_with_a_short_account:
     ("iam::222222222222:role/ReadOnly", "iam::22222222222:role/ReadOnly") => [
-      "atmos.yaml:34:33: invalid role ARN `arn:aws:iam::22222222222:role/ReadOnly` for `auth.identities.prod/readonly.principal.assume_role`: the account `22222222222` is not exactly 12 digits",
+      "atmos.yaml:34:33: invalid role ARN `arn:aws:iam::22222222222:role/ReadOnly` for `auth.identities.prod/readonly.principal.assume_role`: the account `22222222222` is not exactly 12 digits | help: use the form `arn:aws:iam::123456789012:role/<name>`",
     ];
   role_arn_that_is_a_name:
     ("\"arn:aws-us-gov:iam::333333333333:role/ci\"", "ci") => [
-      "atmos.yaml:38:33: invalid role ARN `ci` for `auth.identities.ci/deploy.principal.assume_role`: it must have six `:`-separated parts",
+      "atmos.yaml:38:33: invalid role ARN `ci` for `auth.identities.ci/deploy.principal.assume_role`: it must have six `:`-separated parts, `arn:<partition>:iam::<account>:<resource>` | help: use the form `arn:aws:iam::123456789012:role/<name>`",
     ];
   assume_role_missing_role:
     ("{ assume_role: \"arn:aws:iam::222222222222:role/ReadOnly\" }", "{ external_id: x }") => [
@@ -252,7 +252,7 @@ invalid_kinds! {
     ];
   assume_role_missing_principal:
     ("      principal: { assume_role: \"arn:aws:iam::222222222222:role/ReadOnly\" }\n", "") => [
-      "atmos.yaml:30:5: missing required field `principal` in `auth.identities.prod/readonly` | help: add `principal: { assume_role: arn:aws:iam::<account>:role/<name> }`",
+      "atmos.yaml:30:5: missing required field `principal` in `auth.identities.prod/readonly` | help: add `principal: { assume_role: arn:aws:iam::<account>:role/<name> }` under `auth.identities.prod/readonly`",
     ];
   session_name_with_a_space:
     ("session_name: alice@example.com", "session_name: alice smith") => [
@@ -260,7 +260,7 @@ invalid_kinds! {
     ];
   session_name_too_short:
     ("session_name: alice@example.com", "session_name: a") => [
-      "atmos.yaml:28:23: invalid role session name `a`",
+      "atmos.yaml:28:23: invalid role session name `a` for `auth.identities.prod/deployer.principal.session_name` | help: use 2 to 64 letters, digits or `+=,.@_-` (no spaces or `/`), such as `ci-deploy` or `alice@example.com`",
     ];
   assume_role_duration_too_short:
     ("duration: 1h", "duration: 10m") => [
@@ -268,7 +268,7 @@ invalid_kinds! {
     ];
   assume_role_duration_too_long:
     ("duration: 1h", "duration: 12h 1m") => [
-      "atmos.yaml:29:19: duration `12h 1m` for `auth.identities.prod/deployer.principal.duration` is outside 15m to 12h",
+      "atmos.yaml:29:19: duration `12h 1m` for `auth.identities.prod/deployer.principal.duration` is outside 15m to 12h | help: choose a duration from 15m to 12h; STS role sessions last 15 minutes to 12 hours, and the role's maximum session duration may be lower",
     ];
   via_both_provider_and_identity:
     ("via: { identity: prod/deployer }", "via: { identity: prod/deployer, provider: github }") => [
@@ -348,7 +348,7 @@ invalid_kinds! {
     ];
   credential_process_empty_program:
     ("args: [my-helper, --duration, 3600, \"\"]", "args: [\"\", x]") => [
-      "atmos.yaml:54:16: the program `auth.identities.helper.spec.args[0]` must not be empty",
+      "atmos.yaml:54:16: the program `auth.identities.helper.spec.args[0]` must not be empty | help: give the program first, then its arguments, such as `[aws-vault, export, --format=json, dev]`",
     ];
   credential_process_args_not_a_list:
     ("args: [my-helper, --duration, 3600, \"\"]", "args: my-helper --duration 3600") => [
@@ -360,12 +360,12 @@ invalid_kinds! {
     ];
   identity_region_invalid:
     ("region: us-east-2", "region: US East") => [
-      "atmos.yaml:52:15: invalid AWS region `US East` for `auth.identities.helper.region`",
+      "atmos.yaml:52:15: invalid AWS region `US East` for `auth.identities.helper.region` | help: use a region code such as `us-east-1`",
     ];
   secret_keys_under_credential_process:
     ("        command: aws-vault export --format=json dev\n", "        command: aws-vault export --format=json dev\n        SecretAccessKey: hunter2\n        session-token: hunter3\n") => [
-      "atmos.yaml:50:9: `auth.identities.vault.spec.SecretAccessKey` looks like a secret key; atmos-auth refuses to load secrets from config files | help: remove it",
-      "atmos.yaml:51:9: `auth.identities.vault.spec.session-token` looks like a secret key",
+      "atmos.yaml:50:9: `auth.identities.vault.spec.SecretAccessKey` looks like a secret key; atmos-auth refuses to load secrets from config files | help: remove it (and rotate the key if the file was ever shared); credentials belong in the keyring, which atmos-auth fills itself",
+      "atmos.yaml:51:9: `auth.identities.vault.spec.session-token` looks like a secret key; atmos-auth refuses to load secrets from config files | help: remove it (and rotate the key if the file was ever shared); credentials belong in the keyring, which atmos-auth fills itself",
     ];
 }
 
@@ -396,8 +396,8 @@ fn secret_under_credential_process_is_refused_without_echoing_it() {
     assert_diagnostics(
         &[(BASE, &yaml)],
         &[
-            "atmos.yaml:48:24: `auth.identities.vault.spec.command` must not be empty",
-            "atmos.yaml:48:28: `auth.identities.vault.spec.aws_session_token` looks like a secret key; atmos-auth refuses to load secrets from config files",
+            "atmos.yaml:48:24: `auth.identities.vault.spec.command` must not be empty | help: give the command line that prints the credentials, such as `aws-vault export --format=json dev`",
+            "atmos.yaml:48:28: `auth.identities.vault.spec.aws_session_token` looks like a secret key; atmos-auth refuses to load secrets from config files | help: remove it (and rotate the key if the file was ever shared); credentials belong in the keyring, which atmos-auth fills itself",
         ],
     );
     let error = from_strs(&[(BASE, &yaml)]).unwrap_err();
