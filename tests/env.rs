@@ -16,7 +16,7 @@ fn shell(program: &str, script: &str, input: &str) -> String {
         .arg(script)
         .env("INPUT", input)
         .output()
-        .expect(program);
+        .unwrap_or_else(|e| panic!("cannot run `{program}` ({e}): tests/run.sh installs it"));
     assert!(
         out.status.success(),
         "{program}: {}",
