@@ -385,6 +385,274 @@ auth:
         }
     }
 
+    /// Every kind of chain: each identity kind as the source, hops above a role session (capped
+    /// at an hour), above an IAM user's session token and above an external process (not capped),
+    /// and regions set on the identity, on a link below it, on the provider, or nowhere.
+    const CHAINS: &str = r#"
+auth:
+  providers:
+    sso:
+      kind: aws/iam-identity-center
+      region: eu-west-1
+      start_url: https://x.awsapps.com/start
+    github:
+      kind: github/oidc
+      region: eu-central-1
+      spec: { audience: sts.example.com }
+  identities:
+    dev:
+      kind: aws/permission-set
+      via: { provider: sso }
+      principal: { name: Admin, account: { id: "222222222222" } }
+    named:
+      kind: aws/permission-set
+      region: us-west-2
+      via: { provider: sso }
+      principal: { name: ReadOnlyAccess, account: { name: plat-dev } }
+    chained:
+      kind: aws/assume-role
+      via: { identity: dev }
+      principal: { assume_role: "arn:aws:iam::222222222222:role/x" }
+    deep:
+      kind: aws/assume-role
+      region: ap-south-1
+      via: { identity: chained }
+      principal:
+        assume_role: arn:aws:iam::333333333333:role/y
+        external_id: ext-1
+        session_name: ci-deploy
+        duration: 4h
+    below-deep:
+      kind: aws/assume-role
+      via: { identity: deep }
+      principal: { assume_role: "arn:aws:iam::333333333333:role/z" }
+    ci:
+      kind: aws/assume-role
+      via: { provider: github }
+      principal: { assume_role: "arn:aws:iam::444444444444:role/ci", duration: 2h }
+    ci-hop:
+      kind: aws/assume-role
+      via: { identity: ci }
+      principal: { assume_role: "arn:aws:iam::444444444444:role/z", duration: 2h }
+    me:
+      kind: aws/user
+      principal: { mfa_arn: "arn:aws:iam::555555555555:mfa/alice", duration: 36h }
+    me-hop:
+      kind: aws/assume-role
+      via: { identity: me }
+      principal: { assume_role: "arn:aws:iam::555555555555:role/z", duration: 2h }
+    helper:
+      kind: credential_process
+      region: us-east-2
+      spec: { args: [my-helper, --profile, dev] }
+    helper-hop:
+      kind: aws/assume-role
+      via: { identity: helper }
+      principal: { assume_role: "arn:aws:iam::666666666666:role/z", duration: 2h }
+"#;
+
+    /// A plan as text: the source, each hop, the readable part of each link's key, the region.
+    fn describe(plan: &Plan) -> String {
+        let mut lines = vec![match &plan.source {
+            Source::PermissionSet {
+                provider,
+                permission_set,
+                account,
+            } => format!(
+                "permission set {permission_set} in {account:?} from {}",
+                provider.start_url
+            ),
+            Source::WebIdentity { provider, role } => format!(
+                "web identity {} ({}s, session {}) for {}",
+                role.role_arn,
+                role.duration.as_secs(),
+                role.session_name,
+                provider.audience
+            ),
+            Source::User {
+                identity,
+                keys_id,
+                mfa_arn,
+                duration,
+            } => format!(
+                "user {identity} keys {keys_id} mfa {mfa_arn:?} ({}s)",
+                duration.as_secs()
+            ),
+            Source::Process { command, timeout } => {
+                format!("process {command:?} ({}s)", timeout.as_secs())
+            }
+        }];
+        for hop in &plan.hops {
+            lines.push(format!(
+                "hop {} {} ({}s, session {}, external id {:?})",
+                hop.identity,
+                hop.role_arn,
+                hop.duration.as_secs(),
+                hop.session_name,
+                hop.external_id
+            ));
+        }
+        let readable: Vec<&str> = plan
+            .keys
+            .iter()
+            .map(|key| key.split_once('@').map_or(key.as_str(), |(name, _)| name))
+            .collect();
+        lines.push(format!("keys {}", readable.join(" → ")));
+        lines.push(format!("region {}", plan.region));
+        lines.join("\n")
+    }
+
+    fn ambient(user: &str, github_job: &str) -> Ambient {
+        Ambient {
+            user: user.into(),
+            github_job: github_job.into(),
+            endpoint_vars: BTreeMap::new(),
+        }
+    }
+
+    fn plan_of(config: &Config, identity: &str, ambient: &Ambient) -> (String, Vec<String>) {
+        let plan = Plan::new(config, config.identity(identity).unwrap(), ambient);
+        (describe(&plan), plan.keys)
+    }
+
+    fn chains() -> Config {
+        let sources = [(std::path::PathBuf::from("atmos.yaml"), CHAINS.to_owned())];
+        crate::config::from_sources(std::path::PathBuf::from("."), None, &sources).unwrap()
+    }
+
+    #[test]
+    fn chains_sources_hops_keys_and_regions() {
+        let cases: [(&str, &str); 11] = [
+            (
+                "dev",
+                "permission set Admin in Id(AccountId(\"222222222222\")) from https://x.awsapps.com/start
+keys eu-west-1|https://x.awsapps.com/start|222222222222|Admin
+region eu-west-1",
+            ),
+            (
+                "named",
+                "permission set ReadOnlyAccess in Name(\"plat-dev\") from https://x.awsapps.com/start
+keys eu-west-1|https://x.awsapps.com/start|plat-dev|ReadOnlyAccess
+region us-west-2",
+            ),
+            (
+                "chained",
+                "permission set Admin in Id(AccountId(\"222222222222\")) from https://x.awsapps.com/start
+hop chained arn:aws:iam::222222222222:role/x (3600s, session atmos-auth-alice, external id None)
+keys eu-west-1|https://x.awsapps.com/start|222222222222|Admin → chained
+region eu-west-1",
+            ),
+            (
+                "deep",
+                "permission set Admin in Id(AccountId(\"222222222222\")) from https://x.awsapps.com/start
+hop chained arn:aws:iam::222222222222:role/x (3600s, session atmos-auth-alice, external id None)
+hop deep arn:aws:iam::333333333333:role/y (3600s, session ci-deploy, external id Some(\"ext-1\"))
+keys eu-west-1|https://x.awsapps.com/start|222222222222|Admin → chained → deep
+region ap-south-1",
+            ),
+            (
+                "below-deep",
+                "permission set Admin in Id(AccountId(\"222222222222\")) from https://x.awsapps.com/start
+hop chained arn:aws:iam::222222222222:role/x (3600s, session atmos-auth-alice, external id None)
+hop deep arn:aws:iam::333333333333:role/y (3600s, session ci-deploy, external id Some(\"ext-1\"))
+hop below-deep arn:aws:iam::333333333333:role/z (3600s, session atmos-auth-alice, external id None)
+keys eu-west-1|https://x.awsapps.com/start|222222222222|Admin → chained → deep → below-deep
+region ap-south-1",
+            ),
+            (
+                "ci",
+                "web identity arn:aws:iam::444444444444:role/ci (7200s, session atmos-auth-alice) for sts.example.com
+keys web-identity|arn:aws:iam::444444444444:role/ci|sts.example.com
+region eu-central-1",
+            ),
+            (
+                "ci-hop",
+                "web identity arn:aws:iam::444444444444:role/ci (7200s, session atmos-auth-alice) for sts.example.com
+hop ci-hop arn:aws:iam::444444444444:role/z (3600s, session atmos-auth-alice, external id None)
+keys web-identity|arn:aws:iam::444444444444:role/ci|sts.example.com → ci-hop
+region eu-central-1",
+            ),
+            (
+                "me",
+                "user me keys .|me mfa Some(\"arn:aws:iam::555555555555:mfa/alice\") (129600s)
+keys user|.|me|arn:aws:iam::555555555555:mfa/alice
+region us-east-1",
+            ),
+            (
+                "me-hop",
+                "user me keys .|me mfa Some(\"arn:aws:iam::555555555555:mfa/alice\") (129600s)
+hop me-hop arn:aws:iam::555555555555:role/z (7200s, session atmos-auth-alice, external id None)
+keys user|.|me|arn:aws:iam::555555555555:mfa/alice → me-hop
+region us-east-1",
+            ),
+            (
+                "helper",
+                "process Args([\"my-helper\", \"--profile\", \"dev\"]) (120s)
+keys process
+region us-east-2",
+            ),
+            (
+                "helper-hop",
+                "process Args([\"my-helper\", \"--profile\", \"dev\"]) (120s)
+hop helper-hop arn:aws:iam::666666666666:role/z (7200s, session atmos-auth-alice, external id None)
+keys process → helper-hop
+region us-east-2",
+            ),
+        ];
+        let config = chains();
+        let alice = ambient("alice", "");
+        let mut every_key = std::collections::BTreeMap::new();
+        let mismatches: Vec<String> = cases
+            .iter()
+            .filter_map(|(identity, expected)| {
+                let (actual, keys) = plan_of(&config, identity, &alice);
+                // Two links share a key only when they are the same link at the same depth of
+                // chains that call the same STS endpoint (`deep` and `below-deep`, both in
+                // ap-south-1); otherwise every link's key is its own.
+                for (link, key) in keys.iter().enumerate() {
+                    let owner = format!("{identity}#{link}");
+                    if let Some(first) = every_key.insert(key.clone(), owner.clone()) {
+                        let shared = first.split('#').nth(1) == Some(&link.to_string());
+                        assert!(shared, "{owner} and {first} share the key {key}");
+                    }
+                }
+                (actual != *expected)
+                    .then(|| format!("{identity}:\n--- expected\n{expected}\n--- actual\n{actual}"))
+            })
+            .collect();
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n\n"));
+        // 5 sources, and 7 hops: `chained` twice, since a chain's STS calls are made in the
+        // region of its last link, and its keys are bound to that endpoint.
+        assert_eq!(every_key.len(), 12, "{every_key:#?}");
+        let (_, chained) = plan_of(&config, "chained", &alice);
+        let (_, deep) = plan_of(&config, "deep", &alice);
+        assert_eq!(chained[0], deep[0], "the portal credentials are shared");
+        assert_ne!(chained[1], deep[1], "sts.eu-west-1 and sts.ap-south-1");
+    }
+
+    #[test]
+    fn keys_change_with_what_the_credentials_depend_on() {
+        let config = chains();
+        let alice = ambient("alice", "");
+        // Another user's default session name changes each hop without one of its own, and
+        // every hop above it; the source does not depend on the user.
+        let (_, mine) = plan_of(&config, "below-deep", &alice);
+        let (_, theirs) = plan_of(&config, "below-deep", &ambient("bob", ""));
+        assert_eq!(mine[0], theirs[0]);
+        assert!(mine[1..].iter().zip(&theirs[1..]).all(|(a, b)| a != b));
+        // Web-identity credentials belong to one workflow job.
+        let (_, job1) = plan_of(&config, "ci-hop", &ambient("alice", "org/repo|1|1|build|u"));
+        let (_, job2) = plan_of(&config, "ci-hop", &ambient("alice", "org/repo|2|1|build|u"));
+        assert_ne!(job1[0], job2[0]);
+        assert_ne!(job1[1], job2[1]);
+        // Neither a user session nor a process depends on the job.
+        for identity in ["me-hop", "helper-hop"] {
+            let (_, job1) = plan_of(&config, identity, &ambient("alice", "a"));
+            let (_, job2) = plan_of(&config, identity, &ambient("alice", "b"));
+            assert_eq!(job1, job2, "{identity}");
+        }
+    }
+
     #[test]
     fn session_names_follow_the_sts_rules() {
         assert_eq!(default_session_name("jane.doe"), "atmos-auth-jane.doe");
