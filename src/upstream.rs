@@ -129,8 +129,7 @@ impl fmt::Display for UpstreamError {
 
 impl StdError for UpstreamError {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn StdError + 'static))
+        let source: &(dyn StdError + 'static) = self.source.as_deref()?;
+        Some(source)
     }
 }

@@ -209,7 +209,7 @@ type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
 fn the_device_code_runs_where_no_browser_can_be_opened_and_says_why() {
     let world = World::new();
     let follow = following_browser(&world);
-    let cases: [Case; 5] = [
+    let cases: [Case<'_>; 5] = [
         (
             &["login"],
             &[],

@@ -252,7 +252,7 @@ fn pty() -> (OwnedFd, std::fs::File) {
         let master = OwnedFd::from_raw_fd(master);
         assert_eq!(libc::grantpt(master.as_raw_fd()), 0, "grantpt");
         assert_eq!(libc::unlockpt(master.as_raw_fd()), 0, "unlockpt");
-        let mut name = [0 as libc::c_char; 128];
+        let mut name: [libc::c_char; 128] = [0; 128];
         assert_eq!(
             libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len()),
             0,

@@ -224,6 +224,8 @@ fn a_cycle_is_a_configuration_error_naming_the_whole_cycle() {
 
 #[test]
 fn auto_provisioned_identities_cover_every_assignment_and_yield_to_written_ones() {
+    use std::os::unix::fs::PermissionsExt;
+
     let world = World::new();
     world.write(
         "repo/atmos.yaml",
@@ -278,7 +280,6 @@ fn auto_provisioned_identities_cover_every_assignment_and_yield_to_written_ones(
         .unwrap()
         .unwrap()
         .path();
-    use std::os::unix::fs::PermissionsExt;
     assert_eq!(
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
         0o600

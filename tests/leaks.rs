@@ -185,7 +185,7 @@ fn every_command_at_trace(store: &[(&str, &str)]) {
     seen.push_str(&out.stdout);
     assert!(seen.contains("DEBUG"), "logging was on");
     assert_eq!(
-        world.emulator.calls(crate::emulator::Op::Logout),
+        world.emulator.calls(Op::Logout),
         1,
         "the portal was shown the token once"
     );

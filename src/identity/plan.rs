@@ -452,7 +452,7 @@ auth:
 "#;
 
     /// A plan as text: the source, each hop, the readable part of each link's key, the region.
-    fn describe(plan: &Plan) -> String {
+    fn describe(plan: &Plan<'_>) -> String {
         let mut lines = vec![match &plan.source {
             Source::PermissionSet {
                 provider,
@@ -601,7 +601,7 @@ region us-east-2",
         ];
         let config = chains();
         let alice = ambient("alice", "");
-        let mut every_key = std::collections::BTreeMap::new();
+        let mut every_key = BTreeMap::new();
         let mismatches: Vec<String> = cases
             .iter()
             .filter_map(|(identity, expected)| {

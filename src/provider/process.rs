@@ -154,6 +154,7 @@ mod group {
         command.process_group(0);
         // SAFETY: tcgetpgrp and getpgrp only read this process's state.
         let ours = unsafe { libc::getpgrp() };
+        // SAFETY: as above.
         let foreground = unsafe { libc::tcgetpgrp(libc::STDIN_FILENO) };
         if foreground != ours {
             return None;

@@ -255,11 +255,11 @@ fn modes_are_exact_whatever_the_umask() {
             &format!("save-under-umask:{umask}:umask"),
             &path,
             |command| {
-                let umask = u32::from_str_radix(umask, 8).unwrap();
+                let umask = libc::mode_t::from_str_radix(umask, 8).unwrap();
                 // SAFETY: umask is async-signal-safe and touches only the child's own state.
                 unsafe {
                     std::os::unix::process::CommandExt::pre_exec(command, move || {
-                        libc::umask(umask as libc::mode_t);
+                        libc::umask(umask);
                         Ok(())
                     });
                 }
