@@ -335,56 +335,6 @@ pub fn default_session_name(user: &str) -> String {
 mod tests {
     use super::*;
 
-    const CONFIG: &str = "
-auth:
-  providers:
-    sso:
-      kind: aws/iam-identity-center
-      region: us-east-1
-      start_url: https://x.awsapps.com/start
-  identities:
-    dev:
-      kind: aws/permission-set
-      via: { provider: sso }
-      principal: { name: Admin, account: { id: \"222222222222\" } }
-    chained:
-      kind: aws/assume-role
-      via: { identity: dev }
-      principal: { assume_role: \"arn:aws:iam::222222222222:role/x\" }
-";
-
-    /// The keys of `chained` (its source, then its hop) with these endpoint variables set.
-    fn keys(vars: &[(&'static str, &str)]) -> Vec<String> {
-        let sources = [(std::path::PathBuf::from("atmos.yaml"), CONFIG.to_owned())];
-        let config =
-            crate::config::from_sources(std::path::PathBuf::from("."), None, &sources).unwrap();
-        let ambient = Ambient {
-            user: "u".into(),
-            github_job: String::new(),
-            endpoint_vars: vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
-        };
-        Plan::new(&config, config.identity("chained").unwrap(), &ambient).keys
-    }
-
-    #[test]
-    fn every_link_is_bound_to_the_endpoints_it_came_from() {
-        let aws = keys(&[]);
-        assert!(
-            aws[0].starts_with("us-east-1|https://x.awsapps.com/start|222222222222|Admin@"),
-            "{}",
-            aws[0]
-        );
-        assert!(aws[1].starts_with("chained@"), "{}", aws[1]);
-        let sts = keys(&[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")]);
-        assert_eq!(aws[0], sts[0], "portal credentials do not depend on STS");
-        assert_ne!(aws[1], sts[1], "a hop is bound to its STS endpoint");
-        for var in ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"] {
-            let sso = keys(&[(var, "http://127.0.0.1:1")]);
-            assert_ne!(aws[0], sso[0], "bound to the session's endpoints ({var})");
-            assert_ne!(aws[1], sso[1], "a hop is bound to the link before ({var})");
-        }
-    }
-
     /// Every kind of chain: each identity kind as the source, hops above a role session (capped
     /// at an hour), above an IAM user's session token and above an external process (not capped),
     /// and regions set on the identity, on a link below it, on the provider, or nowhere.
@@ -451,6 +401,42 @@ auth:
       principal: { assume_role: "arn:aws:iam::666666666666:role/z", duration: 2h }
 "#;
 
+    /// `yaml` loaded as a config root's `atmos.yaml`.
+    fn config(yaml: &str) -> Config {
+        let sources = [(std::path::PathBuf::from("atmos.yaml"), yaml.to_owned())];
+        crate::config::from_sources(std::path::PathBuf::from("."), None, &sources).unwrap()
+    }
+
+    /// The keys of `chained` (its source, then its hop) with these endpoint variables set.
+    fn keys(vars: &[(&'static str, &str)]) -> Vec<String> {
+        let config = config(CHAINS);
+        let ambient = Ambient {
+            user: "u".into(),
+            github_job: String::new(),
+            endpoint_vars: vars.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
+        };
+        Plan::new(&config, config.identity("chained").unwrap(), &ambient).keys
+    }
+
+    #[test]
+    fn every_link_is_bound_to_the_endpoints_it_came_from() {
+        let aws = keys(&[]);
+        assert!(
+            aws[0].starts_with("eu-west-1|https://x.awsapps.com/start|222222222222|Admin@"),
+            "{}",
+            aws[0]
+        );
+        assert!(aws[1].starts_with("chained@"), "{}", aws[1]);
+        let sts = keys(&[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1")]);
+        assert_eq!(aws[0], sts[0], "portal credentials do not depend on STS");
+        assert_ne!(aws[1], sts[1], "a hop is bound to its STS endpoint");
+        for var in ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"] {
+            let sso = keys(&[(var, "http://127.0.0.1:1")]);
+            assert_ne!(aws[0], sso[0], "bound to the session's endpoints ({var})");
+            assert_ne!(aws[1], sso[1], "a hop is bound to the link before ({var})");
+        }
+    }
+
     /// A plan as text: the source, each hop, the readable part of each link's key, the region.
     fn describe(plan: &Plan<'_>) -> String {
         let mut lines = vec![match &plan.source {
@@ -513,11 +499,6 @@ auth:
     fn plan_of(config: &Config, identity: &str, ambient: &Ambient) -> (String, Vec<String>) {
         let plan = Plan::new(config, config.identity(identity).unwrap(), ambient);
         (describe(&plan), plan.keys)
-    }
-
-    fn chains() -> Config {
-        let sources = [(std::path::PathBuf::from("atmos.yaml"), CHAINS.to_owned())];
-        crate::config::from_sources(std::path::PathBuf::from("."), None, &sources).unwrap()
     }
 
     #[test]
@@ -599,7 +580,7 @@ keys process → helper-hop
 region us-east-2",
             ),
         ];
-        let config = chains();
+        let config = config(CHAINS);
         let alice = ambient("alice", "");
         let mut every_key = BTreeMap::new();
         let mismatches: Vec<String> = cases
@@ -632,7 +613,7 @@ region us-east-2",
 
     #[test]
     fn keys_change_with_what_the_credentials_depend_on() {
-        let config = chains();
+        let config = config(CHAINS);
         let alice = ambient("alice", "");
         // Another user's default session name changes each hop without one of its own, and
         // every hop above it; the source does not depend on the user.
