@@ -4,6 +4,10 @@
 //! session, `identity` turns an identity into credentials through it, `store` keeps every secret
 //! in the OS keyring, and `output` hands credentials to a shell or a child process. `command`
 //! wires one subcommand through that flow; `run` is the edge that prints errors once.
+//!
+//! Beside the flow: `typed_entry` turns typed values into store entries and back, `fs` holds
+//! private files, atomic writes and cross-process locks for every layer, and `matrix` analyses
+//! the access the profiles grant (`output::matrix` renders it).
 
 mod cli;
 mod command;
