@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::file_format::HEADER_LEN;
 use super::password::{PasswordError, password_from};
+use super::tests::{assert_child_passed, child_scenario_command};
 use super::*;
 use crate::fs::{
     FileLock, LockError, LockMode, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, create_private_dir,
@@ -748,20 +749,8 @@ fn private_dirs_are_created_0700() {
 }
 
 fn child_command(scenario: &str, path: &Path) -> Command {
-    let this_module = module_path!()
-        .split_once("::")
-        .map_or(module_path!(), |(_, path)| path);
-    let mut command = Command::new(std::env::current_exe().unwrap());
-    command
-        .args([
-            &format!("{this_module}::child_scenario"),
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_ENV, format!("{scenario}:{}", path.display()));
-    command
+    let scenario = format!("{scenario}:{}", path.display());
+    child_scenario_command(module_path!(), CHILD_ENV, &scenario)
 }
 
 /// Runs `child_scenario` in a fresh copy of this test binary, after `setup` on the command.
@@ -769,17 +758,6 @@ fn child(scenario: &str, path: &Path, setup: impl FnOnce(&mut Command)) -> Outpu
     let mut command = child_command(scenario, path);
     setup(&mut command);
     command.output().unwrap()
-}
-
-#[track_caller]
-fn assert_child_passed(output: &Output) {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("child scenario passed"),
-        "child failed ({})\nstdout:\n{stdout}\nstderr:\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// The child half of the tests above, started by `child_command` with

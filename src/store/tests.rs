@@ -142,6 +142,42 @@ fn entry_keys_map_to_keyring_names() {
     );
 }
 
+/// A command that runs the `child_scenario` test of `module` (its `module_path!()`) in a fresh
+/// copy of this test binary, with `scenario` in the variable `env` on the child only. The hook
+/// is `#[ignore]`d, so that it never passes on its own; `--ignored` runs it here.
+#[cfg(unix)]
+pub(super) fn child_scenario_command(
+    module: &str,
+    env: &str,
+    scenario: &str,
+) -> std::process::Command {
+    let module = module.split_once("::").map_or(module, |(_, path)| path);
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args([
+            &format!("{module}::child_scenario"),
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(env, scenario);
+    command
+}
+
+/// Checks that a child from [`child_scenario_command`] ran its scenario to the end.
+#[cfg(unix)]
+#[track_caller]
+pub(super) fn assert_child_passed(output: &std::process::Output) {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("child scenario passed"),
+        "child failed ({})\nstdout:\n{stdout}\nstderr:\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The keyring backends: keyutils, the Secret Service, and the child-process scenarios.
 #[cfg(target_os = "linux")]
 mod linux {
@@ -412,34 +448,12 @@ mod linux {
 
     /// Runs `child_scenario` in a fresh copy of this test binary, with `envs` set on the child only.
     fn child(scenario: &str, envs: &[(&str, &str)]) -> Output {
-        let this_module = module_path!()
-            .split_once("::")
-            .map_or(module_path!(), |(_, path)| path);
-        Command::new(std::env::current_exe().unwrap())
-            .args([
-                &format!("{this_module}::child_scenario"),
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, scenario)
+        child_scenario_command(module_path!(), CHILD_ENV, scenario)
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY")
             .envs(envs.iter().copied())
             .output()
             .unwrap()
-    }
-
-    #[track_caller]
-    fn assert_child_passed(output: &Output) {
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success() && stdout.contains("child scenario passed"),
-            "child failed ({})\nstdout:\n{stdout}\nstderr:\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
     }
 
     /// The names of this process's threads.
