@@ -26,6 +26,7 @@
 //! - `keyring.rs`: the keyring-backed stores, on a worker thread with a timeout.
 //! - `keyutils.rs`: which kernel keyrings the `keyutils` store uses, and why.
 //! - `layered.rs`: the Linux `system` store, and which entry lives in which layer.
+//! - `role_tier.rs`: its role-credential tier, sealed files under `$XDG_RUNTIME_DIR`.
 //! - `memory.rs`: the process-local `memory` store, for tests.
 //! - `file.rs`: the encrypted `file` store; `file_format.rs` its bytes and crypto;
 //!   `password.rs` where its password comes from.
@@ -49,6 +50,8 @@ mod lock;
 mod memory;
 mod password;
 pub mod realm;
+#[cfg(target_os = "linux")]
+mod role_tier;
 #[cfg(test)]
 mod tests;
 
