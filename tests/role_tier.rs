@@ -72,6 +72,7 @@ impl TierWorld {
         chown_tree(world.home.path(), uid);
         let runtime = tempfile::tempdir().unwrap();
         std::os::unix::fs::chown(runtime.path(), Some(uid), Some(uid)).unwrap();
+        std::fs::set_permissions(runtime.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         Self {
             world,
             session: NobodySession::start_as(uid),
@@ -126,7 +127,7 @@ impl TierWorld {
         Outcome {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            stderr: without_keyctl_line(&output.stderr),
         }
     }
 
@@ -151,7 +152,7 @@ impl TierWorld {
             .into_iter()
             .map(|child| {
                 let output = child.wait_with_output().unwrap();
-                let stderr = String::from_utf8_lossy(&output.stderr);
+                let stderr = without_keyctl_line(&output.stderr);
                 assert!(output.status.success(), "{output:?}");
                 assert_eq!(stderr, "", "a clean run says nothing");
                 let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
@@ -187,6 +188,15 @@ impl TierWorld {
             .into_iter()
             .filter(|label| label.contains("role credentials"))
             .collect()
+    }
+}
+
+/// `stderr` without the line `keyctl session` prints before it starts atmos-auth.
+fn without_keyctl_line(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    match text.split_once('\n') {
+        Some((first, rest)) if first.starts_with("Joined session keyring: ") => rest.to_owned(),
+        _ => text.into_owned(),
     }
 }
 
@@ -259,16 +269,28 @@ fn fifty_identities_of_an_ordinary_user_are_cached_off_the_disk() {
 
     let logout = tier.run(&["logout", "--all"]);
     assert_eq!(logout.code, Some(0), "{logout:?}");
-    assert_eq!(
-        logout
-            .stdout
-            .matches("Removed AWS role credentials for ")
-            .count(),
-        50,
-        "{}",
-        logout.stdout
+    let removed = format!(
+        "Removed AWS role credentials for us-east-1|{}|",
+        tier.world.start_url
+    );
+    let lines: Vec<&str> = logout
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with(&removed))
+        .collect();
+    assert_eq!(lines.len(), 50, "{}", logout.stdout);
+    assert!(
+        lines
+            .iter()
+            .all(|line| line.ends_with("from the `system` store.")),
+        "{lines:?}"
     );
     assert_eq!(tier.tier_files(), Vec::<PathBuf>::new());
+    let kernel = tier.kernel_keys();
+    assert!(
+        kernel.iter().all(|key| !key.contains("#role-tier-key")),
+        "the key outlived the files: {kernel:?}"
+    );
 }
 
 /// A file of the tier that is not what atmos-auth wrote for the entry (another identity's file
@@ -359,7 +381,7 @@ fn a_runtime_dir_not_closed_to_others_is_refused() {
         assert_eq!(
             out.stderr,
             format!(
-                "WARN refusing `{}`: {warning}, which holds about a dozen for an ordinary user\n",
+                " WARN refusing `{}`: {warning}, which holds about a dozen for an ordinary user\n",
                 runtime.display()
             )
         );

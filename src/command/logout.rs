@@ -114,10 +114,17 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
                     }
                 }
             }
+            // The `system` store lists its layers' entries too: each entry is reported once,
+            // for the first store that lists it.
+            let mut listed: Vec<EntryKey> = Vec::new();
             for store in &stores {
                 report.remove(store, |existing| {
-                    existing
+                    let new: Vec<&EntryKey> = existing
                         .iter()
+                        .filter(|key| !listed.contains(key))
+                        .collect();
+                    listed.extend(existing.iter().cloned());
+                    new.into_iter()
                         .filter(|key| include_user_keys || key.namespace() != Namespace::UserKeys)
                         .filter(|key| all_realms || store::realm::in_current(key.id()).is_some())
                         .map(|key| Item {
@@ -356,8 +363,13 @@ fn every_store(
     report: &mut Report,
 ) -> Result<Vec<CredentialStore>, Error> {
     let timeout = super::store_timeout()?;
+    // On Linux `system` comes last, for what only it holds: its role-credential tier.
     let kinds: &[StoreKind] = if cfg!(target_os = "linux") {
-        &[StoreKind::Keyutils, StoreKind::SecretService]
+        &[
+            StoreKind::Keyutils,
+            StoreKind::SecretService,
+            StoreKind::System,
+        ]
     } else {
         &[StoreKind::System]
     };

@@ -153,6 +153,13 @@ impl LayeredStore {
         {
             tier.remove(key)
                 .map_err(|source| tier_failed(StoreOp::Delete, key, source))?;
+            // Nothing left to open with the key: it goes too (logout leaves no trace).
+            if tier.is_empty()
+                && let Some(kernel) = self.kernel()
+                && let Err(error) = kernel.delete(&role_tier::key_entry())
+            {
+                tracing::debug!(%error, "could not remove the role-credential tier's key");
+            }
         }
         if in_kernel(key)
             && let Some(kernel) = self.kernel()
@@ -178,8 +185,6 @@ impl LayeredStore {
             }
             _ => Vec::new(),
         };
-        let tier_key = role_tier::key_entry();
-        entries.retain(|entry| *entry != tier_key);
         if let Some(tier) = self.tier() {
             for entry in tier.entries().map_err(|source| StoreError::ListFailed {
                 kind: StoreKind::System,

@@ -348,6 +348,13 @@ impl RoleTier {
         KEY_LOCK_TIMEOUT
     }
 
+    /// Whether no entry has a file here (an unreadable directory counts as not empty).
+    pub(super) fn is_empty(&self) -> bool {
+        self.dir
+            .files()
+            .is_ok_and(|files| files.iter().all(|file| file.name().starts_with('.')))
+    }
+
     /// The entries with a file here. Files that are not the tier's (temp files, the key lock,
     /// unreadable ones) are left out.
     pub(super) fn entries(&self) -> io::Result<Vec<EntryKey>> {
