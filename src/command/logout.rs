@@ -114,17 +114,25 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
                     }
                 }
             }
-            // The `system` store lists its layers' entries too: each entry is reported once,
-            // for the first store that lists it.
-            let mut listed: Vec<EntryKey> = Vec::new();
+            // The `system` store (Linux) lists its layers' entries too, which the `keyutils`
+            // and `secret-service` stores before it have listed: it reports only its own.
+            let mut in_layers: Vec<EntryKey> = Vec::new();
             for store in &stores {
                 report.remove(store, |existing| {
-                    let new: Vec<&EntryKey> = existing
-                        .iter()
-                        .filter(|key| !listed.contains(key))
-                        .collect();
-                    listed.extend(existing.iter().cloned());
-                    new.into_iter()
+                    let own: Vec<&EntryKey> = match store.kind() {
+                        StoreKind::Keyutils | StoreKind::SecretService => {
+                            in_layers.extend(existing.iter().cloned());
+                            existing.iter().collect()
+                        }
+                        StoreKind::System if cfg!(target_os = "linux") => existing
+                            .iter()
+                            .filter(|key| !in_layers.contains(key))
+                            .collect(),
+                        StoreKind::System | StoreKind::Memory | StoreKind::File => {
+                            existing.iter().collect()
+                        }
+                    };
+                    own.into_iter()
                         .filter(|key| include_user_keys || key.namespace() != Namespace::UserKeys)
                         .filter(|key| all_realms || store::realm::in_current(key.id()).is_some())
                         .map(|key| Item {
