@@ -51,8 +51,8 @@
 //! on as above. Without a runtime directory, or with one that is refused (another user's, or open
 //! to others: one warning says why), role credentials live in the kernel keyring alone.
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::keyring::KeyringStore;
@@ -73,6 +73,8 @@ pub(super) struct LayeredStore {
     /// The runtime-directory tier, opened by the first role-credential operation; `None` when
     /// this process has no usable runtime directory.
     tier: OnceLock<Option<RoleTier>>,
+    /// Role-credential entries this process looked for in the Secret Service and did not find.
+    absent_from_secret_service: Mutex<Vec<EntryKey>>,
 }
 
 impl LayeredStore {
@@ -84,6 +86,7 @@ impl LayeredStore {
             kernel_down: AtomicBool::new(false),
             warned: AtomicBool::new(false),
             tier: OnceLock::new(),
+            absent_from_secret_service: Mutex::new(Vec::new()),
         })
     }
 
@@ -101,7 +104,16 @@ impl LayeredStore {
                 Err(error) => self.kernel_failed(key, &error),
             }
         }
+        // This version never saves role credentials there: once looked for, an entry cannot
+        // appear in the Secret Service during this process, and the resolver's second read
+        // (under the entry's lock) need not ask the daemon, which serves every process in turn.
+        if self.not_in_secret_service(key) {
+            return Ok(None);
+        }
         let value = self.secret_service.load(key)?;
+        if value.is_none() {
+            self.lock_absent().push(key.clone());
+        }
         if let (Some(value), Some(kernel)) = (&value, self.kernel()) {
             // Move it off the disk, so the next read is a kernel hit; failing to is only slower.
             match kernel.save(key, value, None) {
@@ -201,6 +213,18 @@ impl LayeredStore {
             }
         }
         Ok(entries)
+    }
+
+    /// Whether `key` was looked for in the Secret Service by this process and not found.
+    fn not_in_secret_service(&self, key: &EntryKey) -> bool {
+        self.lock_absent().contains(key)
+    }
+
+    fn lock_absent(&self) -> std::sync::MutexGuard<'_, Vec<EntryKey>> {
+        // A panic while holding it cannot leave the list inconsistent: it only ever grows.
+        self.absent_from_secret_service
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The runtime-directory tier, opened on first use; a refused runtime directory is said once.
