@@ -85,8 +85,9 @@ pub fn open_private_dir(base: &std::path::Path, own: &[&str]) -> io::Result<Priv
 
 /// Like [`open_private_dir`], for a `base` that must itself be the user's own and closed to
 /// everyone else (a runtime directory, mode 0700): refused when another user owns it or group or
-/// others have any access to it. The last directory of `own` is made 0700.
-#[cfg(unix)]
+/// others have any access to it. The last directory of `own` is made 0700. (Linux: only the
+/// `system` store's role-credential tier needs it.)
+#[cfg(target_os = "linux")]
 pub fn open_owned_private_dir(base: &std::path::Path, own: &[&str]) -> io::Result<PrivateDir> {
     let base = std::path::absolute(base)?;
     let (Some(parent), Some(name)) = (base.parent(), base.file_name()) else {
@@ -282,6 +283,7 @@ mod walk {
 
     /// Opens the existing directory `name` in `dir` (at `path`), never through a symlink, and
     /// checks that it is the user's own and closed to group and others.
+    #[cfg(target_os = "linux")]
     pub(super) fn open_closed(dir: &File, name: &std::ffi::OsStr, path: &Path) -> io::Result<File> {
         let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let opened = match openat(dir, name, flags, Mode::empty()) {

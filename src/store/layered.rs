@@ -90,6 +90,19 @@ impl LayeredStore {
         })
     }
 
+    /// [`LayeredStore::open`] with the tier under `runtime_dir` (none: no tier), whatever this
+    /// process's environment says.
+    #[cfg(test)]
+    pub(super) fn open_with_runtime_dir(
+        timeout: Duration,
+        runtime_dir: Option<&std::path::Path>,
+    ) -> Result<Self, StoreError> {
+        let store = Self::open(timeout)?;
+        let tier = runtime_dir.map(|dir| RoleTier::open_in(dir).expect("a usable runtime dir"));
+        let _ = store.tier.set(tier);
+        Ok(store)
+    }
+
     pub(super) fn load(&self, key: &EntryKey) -> Result<Option<Secret<String>>, StoreError> {
         if !in_kernel(key) {
             return self.secret_service.load(key);

@@ -174,6 +174,20 @@ impl CredentialStore {
         })
     }
 
+    /// The `system` store with its role-credential tier under `runtime_dir` (none: the kernel
+    /// keyring alone), whatever `XDG_RUNTIME_DIR` says.
+    #[cfg(all(test, target_os = "linux"))]
+    pub(crate) fn open_system_for_test(
+        runtime_dir: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            kind: StoreKind::System,
+            backend: Backend::Layered(LayeredStore::open_with_runtime_dir(timeout, runtime_dir)?),
+            role_credentials_in_process: false,
+        })
+    }
+
     /// Keeps role credentials ([`Namespace::RoleCredentials`]) in this process's memory only,
     /// never in the store; every other entry still goes to the store. For CI jobs: their
     /// credentials must end with the job, while a per-user keyring or file outlives it and is
