@@ -143,6 +143,8 @@ impl Index {
         let lines = bytes.split_off(end);
         bytes.drain(..start);
         let map = fst::Map::new(bytes).ok()?;
+        // A damaged map could make a lookup panic; its checksum is cheap next to a process start.
+        map.as_fst().verify().ok()?;
         Some(Self { map, lines })
     }
 
@@ -290,4 +292,64 @@ fn identity(provider: &Provider, record: Record) -> Option<Identity> {
         location: provider.location.clone(),
         name: record.name,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assignment(id: &str, account: &str, permission_set: &str) -> Assignment {
+        Assignment {
+            account_id: id.into(),
+            account_name: account.into(),
+            permission_set: permission_set.into(),
+        }
+    }
+
+    fn index() -> Index {
+        Index::parse(build(&[
+            assignment("111111111111", "plat-dev", "Admin"),
+            assignment("222222222222", "Plat-Dev2", "Read"),
+            assignment("333333333333", "plat-dev2", "read"),
+            assignment("not-an-id", "broken", "Admin"),
+        ]))
+        .expect("an index")
+    }
+
+    #[test]
+    fn one_name_is_found_in_any_case_with_the_names_it_hides() {
+        let index = index();
+        let record = index.get("PLAT-DEV2/READ").expect("found");
+        assert_eq!(
+            record,
+            Record {
+                name: "Plat-Dev2/Read".into(),
+                account_id: "222222222222".into(),
+                permission_set: "Read".into(),
+                also: vec!["plat-dev2/read".into()],
+            }
+        );
+        assert_eq!(index.get("plat-dev/Admin").unwrap().account_id, "111111111111");
+        assert_eq!(index.get("broken/Admin"), None, "not an account id");
+        assert_eq!(index.get("plat-dev"), None, "no prefix matches");
+    }
+
+    #[test]
+    fn every_record_is_read_in_the_order_listed() {
+        let names: Vec<String> = index().records().map(|record| record.name).collect();
+        assert_eq!(names, ["plat-dev/Admin", "Plat-Dev2/Read"]);
+    }
+
+    #[test]
+    fn bytes_that_are_not_an_index_are_not_read() {
+        let good = build(&[assignment("111111111111", "plat-dev", "Admin")]);
+        assert!(Index::parse(b"[]".to_vec()).is_none());
+        assert!(Index::parse(good[..MAGIC.len() + 4].to_vec()).is_none());
+        let mut long = good.clone();
+        long[MAGIC.len()..MAGIC.len() + 8].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(Index::parse(long).is_none(), "a length past the end");
+        let mut bad_map = good;
+        bad_map[MAGIC.len() + 8..MAGIC.len() + 12].fill(0xff);
+        assert!(Index::parse(bad_map).is_none(), "a damaged map");
+    }
 }
