@@ -329,7 +329,10 @@ mod tests {
                 also: vec!["plat-dev2/read".into()],
             }
         );
-        assert_eq!(index.get("plat-dev/Admin").unwrap().account_id, "111111111111");
+        assert_eq!(
+            index.get("plat-dev/Admin").unwrap().account_id,
+            "111111111111"
+        );
         assert_eq!(index.get("broken/Admin"), None, "not an account id");
         assert_eq!(index.get("plat-dev"), None, "no prefix matches");
     }
