@@ -169,19 +169,30 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             format,
             refresh,
             tags,
+            patterns,
         } => {
-            let mut context = Context::load(&global, Wanted::All)?;
+            let patterns = list::Patterns::new(&patterns)?;
+            let (mut config, mut provisioned) = Context::load_config(&global, Wanted::All)?;
+            // The configuration is shown without a store (a server without D-Bus); only
+            // `--refresh` needs one, for the session's token.
+            let mut store = Context::open_store(&config);
             if refresh {
-                list::refresh(&context)?;
+                let opened = store?;
+                list::refresh(&config, &opened)?;
                 // Reload the profile (not the store: a `file` store would ask for its password
                 // again) so assignments that went away disappear too.
-                context.config = config::load(&global.load_options())?;
-                context.provisioned = provisioned::extend(&mut context.config, Wanted::All)?;
+                (config, provisioned) = Context::load_config(&global, Wanted::All)?;
+                store = Ok(opened);
             }
             if !tags.is_empty() {
-                tagged(&context.config, &tags)?;
+                tagged(&config, &tags)?;
             }
-            list::run(&context, format.into(), &tags)
+            let shown = list::Shown {
+                tags: &tags,
+                patterns: &patterns,
+                provisioned: &provisioned,
+            };
+            list::run(&config, store.as_ref(), format.into(), &shown)
         }
         Subcommand::Validate { all_profiles } => validate::run(&global, all_profiles),
         Subcommand::Profiles => profiles::run(&global),
@@ -213,8 +224,6 @@ pub struct Context {
     mfa_code: Option<String>,
     /// `--identity` / `ATMOS_IDENTITY`.
     identity_flag: Option<String>,
-    /// Identities added from auto-provisioned permission sets.
-    pub provisioned: Vec<String>,
     /// Whether every provisioned identity was added, or only those a name selects.
     every_provisioned: bool,
 }
@@ -250,9 +259,27 @@ pub(crate) fn set_realm(global: &Global, config: Option<&Config>) -> Result<(), 
 impl Context {
     /// Loads the profile with the provisioned identities `wanted`, and opens the store.
     fn load(global: &Global, wanted: Wanted<'_>) -> Result<Self, Error> {
+        let (config, _) = Self::load_config(global, wanted)?;
+        let store = Self::open_store(&config)?;
+        Ok(Self {
+            config,
+            store,
+            mfa_code: global.mfa_code.clone(),
+            identity_flag: global.identity.clone(),
+            every_provisioned: wanted == Wanted::All,
+        })
+    }
+
+    /// The profile, in its realm, with the provisioned identities `wanted`, and their names.
+    fn load_config(global: &Global, wanted: Wanted<'_>) -> Result<(Config, Vec<String>), Error> {
         let mut config = config::load(&global.load_options())?;
         set_realm(global, Some(&config))?;
         let provisioned = provisioned::extend(&mut config, wanted)?;
+        Ok((config, provisioned))
+    }
+
+    /// The credential store `ATMOS_KEYRING_TYPE`, else the profile, names.
+    fn open_store(config: &Config) -> Result<CredentialStore, Error> {
         let kind = match std::env::var(store::KEYRING_TYPE_ENV) {
             Ok(value) if !value.is_empty() => value
                 .parse()
@@ -273,18 +300,10 @@ impl Context {
         };
         // A CI job's credentials end with the job: on a self-hosted runner the per-user keyring
         // (or file) outlives it, and the next job, of another repository, could read them.
-        let store = if GithubEnv::from_process().in_actions {
+        Ok(if GithubEnv::from_process().in_actions {
             store.with_role_credentials_in_process()
         } else {
             store
-        };
-        Ok(Self {
-            config,
-            store,
-            mfa_code: global.mfa_code.clone(),
-            identity_flag: global.identity.clone(),
-            provisioned,
-            every_provisioned: wanted == Wanted::All,
         })
     }
 

@@ -90,6 +90,7 @@ mod tests {
             realm: None,
             providers,
             identities,
+            store_error: None,
         }
     }
 
@@ -159,6 +160,7 @@ mod tests {
                 ),
             ],
             identities,
+            store_error: None,
         }
     }
 
@@ -326,6 +328,47 @@ ops/vault (credential_process vault-aws-creds --role ops, no credentials)
         assert_text(
             &render(&view, Format::Json, now()),
             "{\n  \"profile\": null,\n  \"providers\": [],\n  \"identities\": []\n}\n",
+        );
+    }
+
+    #[test]
+    fn an_unreadable_store_leaves_the_configuration_shown_and_says_why() {
+        let mut view = view(
+            vec![provider_view(
+                "sso",
+                "aws/iam-identity-center",
+                "https://x.awsapps.com/start (us-east-1)",
+                SessionStatus::Unknown,
+            )],
+            vec![identity(
+                "plat-dev/admin",
+                "aws/permission-set",
+                provider("sso"),
+                "Admin @ plat-dev",
+            )],
+        );
+        view.identities[0].credentials = CredentialStatus::Unknown;
+        view.store_error = Some("no D-Bus\x1b[2J session".to_owned());
+        let expected = "\
+sessions and credentials unknown: no D-Bus\\u{1b}[2J session
+
+PROVIDER  KIND                     DETAIL                                   SESSION
+sso       aws/iam-identity-center  https://x.awsapps.com/start (us-east-1)  unknown: store unreachable
+
+  IDENTITY        KIND                VIA  TARGET            CREDENTIALS
+  plat-dev/admin  aws/permission-set  sso  Admin @ plat-dev  unknown: store unreachable
+";
+        assert_text(&render(&view, Format::Table, now()), expected);
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&view, Format::Json, now())).unwrap();
+        assert_eq!(json["store_error"], "no D-Bus\u{1b}[2J session");
+        assert_eq!(
+            json["identities"][0]["credentials"],
+            json!({"status": "unknown"})
+        );
+        assert_eq!(
+            json["providers"][0]["session"],
+            json!({"status": "unknown"})
         );
     }
 

@@ -20,6 +20,13 @@ pub(super) fn text(view: &ListView, body: impl FnOnce(&mut String)) -> String {
     if let Some(realm) = &view.realm {
         let _ = writeln!(out, "realm: {}\n", printable(realm));
     }
+    if let Some(error) = &view.store_error {
+        let _ = writeln!(
+            out,
+            "sessions and credentials unknown: {}\n",
+            printable(error)
+        );
+    }
     if view.providers.is_empty() && view.identities.is_empty() {
         out.push_str("no providers or identities configured\n");
     } else {
@@ -27,6 +34,9 @@ pub(super) fn text(view: &ListView, body: impl FnOnce(&mut String)) -> String {
     }
     out
 }
+
+/// The state shown where the store could not be read; the line above the tables says why.
+const UNKNOWN: &str = "unknown: store unreachable";
 
 /// Two tables, providers then identities, each with aligned columns. A `*` before the name
 /// marks the default identity.
@@ -45,6 +55,7 @@ pub(super) fn table(view: &ListView, now: SystemTime, out: &mut String) {
                     SessionStatus::Expired => "expired".to_owned(),
                     SessionStatus::LoggedOut => "logged out".to_owned(),
                     SessionStatus::NotApplicable => "-".to_owned(),
+                    SessionStatus::Unknown => UNKNOWN.to_owned(),
                 },
             ]
         }));
@@ -77,6 +88,7 @@ pub(super) fn table(view: &ListView, now: SystemTime, out: &mut String) {
                     }
                     CredentialStatus::Expired => "expired".to_owned(),
                     CredentialStatus::None => "none".to_owned(),
+                    CredentialStatus::Unknown => UNKNOWN.to_owned(),
                 },
                 or_dash(&printable(&identity.tags.join(","))),
             ]
@@ -205,6 +217,7 @@ fn provider_line(provider: &ProviderView, now: SystemTime) -> String {
         SessionStatus::Expired => parts.push("session expired".to_owned()),
         SessionStatus::LoggedOut => parts.push("logged out".to_owned()),
         SessionStatus::NotApplicable => {}
+        SessionStatus::Unknown => parts.push(format!("session {UNKNOWN}")),
     }
     format!("{} ({})", printable(&provider.name), parts.join(", "))
 }
@@ -225,6 +238,7 @@ fn identity_line(identity: &IdentityView, now: SystemTime) -> String {
         CredentialStatus::Valid { until } => format!("valid until {}", until_parts(until, now)),
         CredentialStatus::Expired => "credentials expired".to_owned(),
         CredentialStatus::None => "no credentials".to_owned(),
+        CredentialStatus::Unknown => format!("credentials {UNKNOWN}"),
     });
     let (name, star) = (
         printable(&identity.name),

@@ -16,6 +16,10 @@ pub struct ListView {
     pub realm: Option<String>,
     pub providers: Vec<ProviderView>,
     pub identities: Vec<IdentityView>,
+    /// Why the credential store could not be read, when it could not: sessions and credentials
+    /// are then `unknown`, and the configuration is shown all the same.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store_error: Option<String>,
 }
 
 /// One configured provider.
@@ -41,6 +45,8 @@ pub enum SessionStatus {
     LoggedOut,
     /// The provider has no session to log in to (`github/oidc`).
     NotApplicable,
+    /// The store could not be read (`ListView::store_error` says why).
+    Unknown,
 }
 
 /// One configured identity.
@@ -82,6 +88,8 @@ pub enum CredentialStatus {
     },
     Expired,
     None,
+    /// The store could not be read (`ListView::store_error` says why).
+    Unknown,
 }
 
 /// The output formats of `list`.
