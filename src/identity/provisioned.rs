@@ -109,14 +109,22 @@ fn build(assignments: &[Assignment]) -> Vec<u8> {
     let mut lines = Vec::new();
     let mut keys: Vec<(String, u64)> = Vec::with_capacity(records.len());
     for record in &records {
-        keys.push((record.name.to_ascii_lowercase(), lines.len() as u64));
+        let offset = lines.len() as u64;
         serde_json::to_writer(&mut lines, record).expect("records serialize");
+        let length = lines.len() as u64 - offset;
         lines.push(b'\n');
+        // A record too long to address (16 MiB) is left out of the map: found by no name.
+        if length < 1 << LENGTH_BITS {
+            keys.push((
+                record.name.to_ascii_lowercase(),
+                offset << LENGTH_BITS | length,
+            ));
+        }
     }
     keys.sort();
     let map = fst::Map::from_iter(keys).expect("keys are sorted and unique");
     let map = map.into_fst().into_inner();
-    let mut bytes = Vec::with_capacity(MAGIC.len() + 8 + map.len() + lines.len());
+    let mut bytes = Vec::with_capacity(HEADER + map.len() + lines.len());
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&(map.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&map);
@@ -124,66 +132,142 @@ fn build(assignments: &[Assignment]) -> Vec<u8> {
     bytes
 }
 
+/// The header: `MAGIC`, then the length of the map in 8 bytes, little-endian.
+const HEADER: usize = MAGIC.len() + 8;
+
+/// A map value is a record's offset from the first record, shifted left by this many bits,
+/// joined with its length in bytes (without the newline).
+const LENGTH_BITS: u32 = 24;
+
 /// One provider's index, read.
 struct Index {
     map: fst::Map<Vec<u8>>,
-    lines: Vec<u8>,
+    records: Records,
+}
+
+/// Where an index's records are read from.
+enum Records {
+    /// All of them in memory, from the first record on.
+    Memory(Vec<u8>),
+    /// The open file, records starting at `start`: one identity reads one record.
+    File { file: std::fs::File, start: u64 },
 }
 
 impl Index {
-    /// Reads the index from `bytes`; `None` when they are not one.
+    /// Reads the whole index from `bytes`; `None` when they are not one.
     fn parse(mut bytes: Vec<u8>) -> Option<Self> {
-        let rest = bytes.strip_prefix(MAGIC)?;
-        let length: [u8; 8] = rest.get(..8)?.try_into().ok()?;
-        let length = usize::try_from(u64::from_le_bytes(length)).ok()?;
-        let start = MAGIC.len() + 8;
-        let end = start
-            .checked_add(length)
+        let map_length = map_length(bytes.get(..HEADER)?)?;
+        let end = HEADER
+            .checked_add(map_length)
             .filter(|end| *end <= bytes.len())?;
-        let lines = bytes.split_off(end);
-        bytes.drain(..start);
+        let map = Self::map(bytes[HEADER..end].to_vec())?;
+        let records = Records::Memory(bytes.split_off(end));
+        Some(Self { map, records })
+    }
+
+    /// Reads the header and the map from `file`, leaving the records in it.
+    fn read_map(mut file: std::fs::File) -> Option<Self> {
+        use std::io::Read as _;
+
+        let mut header = [0; HEADER];
+        file.read_exact(&mut header).ok()?;
+        let map_length = map_length(&header)?;
+        let size = file.metadata().ok()?.len();
+        if HEADER as u64 + map_length as u64 > size {
+            return None;
+        }
+        let mut map = vec![0; map_length];
+        file.read_exact(&mut map).ok()?;
+        let map = Self::map(map)?;
+        let start = (HEADER + map_length) as u64;
+        Some(Self {
+            map,
+            records: Records::File { file, start },
+        })
+    }
+
+    fn map(bytes: Vec<u8>) -> Option<fst::Map<Vec<u8>>> {
         let map = fst::Map::new(bytes).ok()?;
         // A damaged map could make a lookup panic; its checksum is cheap next to a process start.
         map.as_fst().verify().ok()?;
-        Some(Self { map, lines })
+        Some(map)
     }
 
-    /// The provider's index: from its file, else from the list an earlier version kept, else
-    /// none (no list yet, or one unreadable, which `list --refresh` or `login` replaces).
-    fn load(provider: &IdentityCenter) -> Option<Self> {
-        if let Some(bytes) = index_file(provider).ok().and_then(|file| file.read().ok()) {
-            return Self::parse(bytes);
+    /// The provider's index: from its file (only the map and what is looked up, unless `whole`),
+    /// else from the list an earlier version kept, else none (no list yet, or one unreadable,
+    /// which `list --refresh` or `login` replaces).
+    fn load(provider: &IdentityCenter, whole: bool) -> Option<Self> {
+        let file = index_file(provider).ok()?;
+        let opened = if whole {
+            file.read().map(Self::parse)
+        } else {
+            file.open_read().map(Self::read_map)
+        };
+        match opened {
+            Ok(index) => index,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                let bytes = legacy_file(provider).ok()?.read().ok()?;
+                let assignments: Vec<Assignment> = serde_json::from_slice(&bytes).ok()?;
+                Self::parse(build(&assignments))
+            }
+            Err(error) => {
+                tracing::debug!(%error, "provisioned identities unreadable");
+                None
+            }
         }
-        let bytes = legacy_file(provider).ok()?.read().ok()?;
-        let assignments: Vec<Assignment> = serde_json::from_slice(&bytes).ok()?;
-        Self::parse(build(&assignments))
     }
 
     /// The record whose name equals `name` ignoring ASCII case.
     fn get(&self, name: &str) -> Option<Record> {
-        let offset = usize::try_from(self.map.get(name.to_ascii_lowercase())?).ok()?;
-        let line = self.lines.get(offset..)?;
-        let end = line.iter().position(|&byte| byte == b'\n')?;
-        serde_json::from_slice(&line[..end]).ok()
+        let value = self.map.get(name.to_ascii_lowercase())?;
+        let offset = value >> LENGTH_BITS;
+        let length = usize::try_from(value & ((1 << LENGTH_BITS) - 1)).ok()?;
+        let line = match &self.records {
+            Records::Memory(lines) => {
+                let offset = usize::try_from(offset).ok()?;
+                lines.get(offset..offset.checked_add(length)?)?.to_vec()
+            }
+            Records::File { file, start } => {
+                use std::io::{Read as _, Seek as _, SeekFrom};
+
+                let mut file = file;
+                file.seek(SeekFrom::Start(start.checked_add(offset)?))
+                    .ok()?;
+                let mut line = vec![0; length];
+                file.read_exact(&mut line).ok()?;
+                line
+            }
+        };
+        serde_json::from_slice(&line).ok()
     }
 
-    /// Every record, in the order the portal listed them.
+    /// Every record, in the order the portal listed them (none when only the map was read).
     fn records(&self) -> impl Iterator<Item = Record> + '_ {
-        self.lines
+        let lines = match &self.records {
+            Records::Memory(lines) => lines.as_slice(),
+            Records::File { .. } => &[],
+        };
+        lines
             .split(|&byte| byte == b'\n')
             .filter_map(|line| serde_json::from_slice(line).ok())
     }
 }
 
-/// The index of every auto-provisioning provider, in provider order.
-fn indexes(config: &Config) -> Vec<(&Provider, Index)> {
+/// The length of the map from an index's header; `None` when `header` is not one.
+fn map_length(header: &[u8]) -> Option<usize> {
+    let length: [u8; 8] = header.strip_prefix(MAGIC)?.try_into().ok()?;
+    usize::try_from(u64::from_le_bytes(length)).ok()
+}
+
+/// The index of every auto-provisioning provider, in provider order: whole, or only the maps.
+fn indexes(config: &Config, whole: bool) -> Vec<(&Provider, Index)> {
     config
         .auth
         .providers
         .values()
         .filter_map(|provider| match &provider.kind {
             ProviderKind::IdentityCenter(sso) if sso.auto_provision_identities => {
-                Some((provider, Index::load(sso)?))
+                Some((provider, Index::load(sso, whole)?))
             }
             _ => None,
         })
@@ -195,7 +279,7 @@ fn indexes(config: &Config) -> Vec<(&Provider, Index)> {
 /// in case is an error at the written name, as two written names differing only in case are
 /// (lookup ignores case). That check covers every written identity, whatever is wanted.
 pub fn extend(config: &mut Config, wanted: Wanted<'_>) -> Result<Vec<String>, ConfigError> {
-    let indexes = indexes(config);
+    let indexes = indexes(config, wanted == Wanted::All);
     if indexes.is_empty() {
         return Ok(Vec::new());
     }
@@ -335,6 +419,32 @@ mod tests {
         );
         assert_eq!(index.get("broken/Admin"), None, "not an account id");
         assert_eq!(index.get("plat-dev"), None, "no prefix matches");
+    }
+
+    #[test]
+    fn from_a_file_only_the_map_and_the_record_asked_for_are_read() {
+        use std::io::{Seek as _, Write as _};
+
+        let mut file = tempfile::tempfile().unwrap();
+        let mut bytes = build(&[
+            assignment("111111111111", "plat-dev", "Admin"),
+            assignment("222222222222", "plat-prod", "Read"),
+        ]);
+        // A record the lookup does not need is not read: damaging it changes nothing else.
+        let first = bytes
+            .windows(8)
+            .position(|window| window == br#"{"name":"#)
+            .unwrap();
+        bytes[first..first + 8].copy_from_slice(b"XXXXXXXX");
+        file.write_all(&bytes).unwrap();
+        file.rewind().unwrap();
+        let index = Index::read_map(file).expect("an index");
+        assert_eq!(
+            index.get("PLAT-PROD/read").unwrap().account_id,
+            "222222222222"
+        );
+        assert_eq!(index.get("plat-dev/Admin"), None, "the damaged one");
+        assert_eq!(index.records().count(), 0, "records are not read");
     }
 
     #[test]
