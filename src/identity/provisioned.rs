@@ -173,7 +173,7 @@ impl Index {
         file.read_exact(&mut header).ok()?;
         let map_length = map_length(&header)?;
         let size = file.metadata().ok()?.len();
-        if HEADER as u64 + map_length as u64 > size {
+        if (HEADER as u64).checked_add(map_length as u64)? > size {
             return None;
         }
         let mut map = vec![0; map_length];
