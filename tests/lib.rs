@@ -53,10 +53,15 @@ mod names_tags;
 mod permissions;
 /// The shipped reference profiles and the access matrix as code (issue 6).
 mod profiles;
+/// Issue 13: 10,000 provisioned identities: one resolves alone; `list` patterns; `list`
+/// without a reachable store.
+mod provisioned_scale;
 /// Concurrent logins and refreshes; SIGKILL at random points.
 mod races;
 /// Realms: two users of one start URL side by side (issue 15).
 mod realms;
+/// Issue 13: role credentials of many identities sealed under `$XDG_RUNTIME_DIR`.
+mod role_tier;
 /// `exec --server`, `shell --server`: the per-command credential server (issue 14).
 mod server;
 /// `shell`: the identity's environment, nesting, exit status, the interactive banner (issue 12).

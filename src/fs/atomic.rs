@@ -198,6 +198,11 @@ impl PrivateDir {
 }
 
 impl DirFile {
+    /// The file's name in its directory.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The file's path, for messages and for other programs.
     pub fn path(&self) -> PathBuf {
         self.dir.path.join(&self.name)
@@ -222,6 +227,12 @@ impl DirFile {
         let mut bytes = Vec::new();
         self.open(false)?.read_to_end(&mut bytes)?;
         Ok(bytes)
+    }
+
+    /// The file opened read-only, for reading parts of it. A symlink in its place is not
+    /// followed: it fails to open.
+    pub fn open_read(&self) -> io::Result<File> {
+        self.open(false)
     }
 
     /// [`write_atomic`] into the held directory: a temp file beside it (created, never opened
