@@ -57,6 +57,8 @@ mod profiles;
 mod races;
 /// Realms: two users of one start URL side by side (issue 15).
 mod realms;
+/// Issue 13: hundreds of accounts provisioned concurrently under throttling.
+mod scale;
 /// `exec --server`, `shell --server`: the per-command credential server (issue 14).
 mod server;
 /// `shell`: the identity's environment, nesting, exit status, the interactive banner (issue 12).
