@@ -143,7 +143,7 @@ impl Backoff {
     }
 }
 
-/// The wait before the `retry`-th new ask: `random` scaled into `[0, ceiling)`.
+/// The wait before the `retry`-th new ask: `random` scaled into `[0, ceiling]`.
 fn backoff_delay(retry: u32, random: u64) -> Duration {
     let ceiling = BACKOFF_BASE
         .saturating_mul(1u32 << retry.min(16))
