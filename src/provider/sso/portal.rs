@@ -412,10 +412,10 @@ mod tests {
         let ceilings: Vec<u64> = (0..8)
             .map(|retry| backoff_delay(retry, top).as_millis() as u64)
             .collect();
-        // Just under each ceiling: 1 s, 2 s, 4 s, … capped at 20 s.
+        // The top of the random range reaches each ceiling: 1 s, 2 s, 4 s, … capped at 20 s.
         assert_eq!(
             ceilings,
-            [999, 1999, 3999, 7999, 15999, 19999, 19999, 19999]
+            [1000, 2000, 4000, 8000, 16000, 20000, 20000, 20000]
         );
         assert_eq!(backoff_delay(3, 0), Duration::ZERO);
         assert_eq!(backoff_delay(1, 1 << 63), Duration::from_secs(1));
