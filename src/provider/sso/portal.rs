@@ -44,12 +44,12 @@ pub const MAX_PAGES: usize = 1000;
 /// second of that quota, and at a 50 ms round trip lists 500 accounts in about 1.3 s. Where the
 /// portal throttles a run, the refused pages wait (see [`Backoff`]), so the run slows down to
 /// what the portal grants instead of failing.
-pub const CONCURRENT_LISTINGS: usize = 20;
+const CONCURRENT_LISTINGS: usize = 20;
 /// From its start, how long one listing (accounts, then every account's permission sets) may
 /// go on asking throttled pages again before the throttling error is the answer: enough for
 /// 2,000 accounts at a sustained 10 calls per second, and an end to waiting on a portal that
 /// never stops refusing.
-pub const THROTTLE_BUDGET: Duration = Duration::from_secs(300);
+const THROTTLE_BUDGET: Duration = Duration::from_secs(300);
 /// The first wait's ceiling after a page is throttled; each further wait doubles it.
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
 /// The most any one wait's ceiling grows to.
@@ -114,13 +114,13 @@ impl Pages {
 /// The waits before a throttled page is asked again: exponential backoff with full jitter (a
 /// random wait between zero and `BACKOFF_BASE · 2^n`, that ceiling at most `BACKOFF_CAP`), all
 /// within one deadline shared by every listing of a run.
-pub struct Backoff {
+struct Backoff {
     deadline: tokio::time::Instant,
 }
 
 impl Backoff {
     /// Waits that end at the latest `budget` from now.
-    pub fn new(budget: Duration) -> Self {
+    fn new(budget: Duration) -> Self {
         Self {
             deadline: tokio::time::Instant::now() + budget,
         }
