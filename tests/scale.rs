@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::emulator::{Op, Organization};
-use crate::harness::{World, test_org};
+use crate::harness::{Outcome, World, test_org};
 
 fn auto_provisioning(org: Organization) -> World {
     let world = World::with_org(org);
@@ -16,6 +16,18 @@ fn auto_provisioning(org: Organization) -> World {
         ),
     );
     world
+}
+
+/// Runs atmos-auth with the encrypted file store: `list` looks up the cached credentials of
+/// each of 10,000 identities, which the default store would ask the Secret Service for one by
+/// one, loading the test session's one gnome-keyring under every test running beside this one.
+fn run(world: &World, args: &[&str]) -> Outcome {
+    world
+        .cmd(args)
+        .env("ATMOS_KEYRING_TYPE", "file")
+        .env("ATMOS_KEYRING_PASSWORD", "scale-test-password")
+        .run()
+        .success()
 }
 
 /// `<account name>/<permission set>` of every assignment in `org`, sorted as `list` sorts.
@@ -32,7 +44,7 @@ fn assignments(org: &Organization) -> Vec<String> {
 /// The provisioned identities `list` (with `options`) shows, each with its target, in order.
 fn provisioned(world: &World, options: &[&str]) -> Vec<(String, String)> {
     let args = [&["list", "--format", "json"], options].concat();
-    let out = world.run(&args).success();
+    let out = run(world, &args);
     let list: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     list["identities"]
         .as_array()
@@ -83,9 +95,7 @@ fn five_hundred_accounts_are_provisioned_completely_and_once_while_the_portal_th
     let world = auto_provisioning(org);
     throttle(&world);
 
-    world
-        .login()
-        .stderr_has("Found 10000 permission sets across your accounts.");
+    run(&world, &["login"]).stderr_has("Found 10000 permission sets across your accounts.");
     let throttled = world
         .emulator
         .requests()
@@ -124,7 +134,7 @@ fn a_page_throttled_past_the_sdks_retries_is_asked_again_and_keeps_its_roles() {
     // Every ListAccountRoles page is refused four times in a row before it is served; plat-dev
     // holds three permission sets, two pages at the emulator's page size of 2.
     world.emulator.throttle_pages(Op::ListAccountRoles, 1, 4);
-    world.login();
+    run(&world, &["login"]);
     let names: Vec<String> = provisioned(&world, &[])
         .into_iter()
         .map(|(n, _)| n)
@@ -132,9 +142,7 @@ fn a_page_throttled_past_the_sdks_retries_is_asked_again_and_keeps_its_roles() {
     assert_eq!(names, expected);
     // plat-dev's second page was asked again from its own token: the first page was read once.
     assert_eq!(roles_served(&world)["222222222222"], 2);
-    world
-        .run(&["env", "plat-dev/TerraformPlanAccess"])
-        .success();
+    run(&world, &["env", "plat-dev/TerraformPlanAccess"]);
     assert_eq!(
         world.fetched_roles(),
         [("222222222222".to_owned(), "TerraformPlanAccess".to_owned())]
