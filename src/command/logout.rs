@@ -25,6 +25,7 @@ use super::{Context, expand_path, print};
 use crate::cli::Global;
 use crate::config::{self, Config, IdentityCenter, Provider, ProviderKind};
 use crate::error::{Error, exit};
+use crate::identity::provisioned::Wanted;
 use crate::identity::{Ambient, Plan};
 use crate::provider::ProviderError;
 use crate::provider::sso::{self, GrantKind, LoginPolicy, SsoSession, UNAUTHORIZED};
@@ -57,7 +58,7 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
     let mut report = Report::new(dry_run, global.verbose > 0);
     match target {
         Target::Identity(name) => {
-            let context = Context::load(global)?;
+            let context = Context::load(global, Wanted::Named(name))?;
             let items = identity_items(&context.config, context.identity(Some(name))?);
             report.remove(&context.store, |existing| {
                 items
@@ -68,7 +69,7 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
             });
         }
         Target::Provider(name) => {
-            let context = Context::load(global)?;
+            let context = Context::load(global, Wanted::All)?;
             let provider = context.provider(name)?;
             let ProviderKind::IdentityCenter(sso) = &provider.kind else {
                 unreachable!("Context::provider returns Identity Center providers only")
@@ -97,7 +98,7 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
                 .ok();
             super::set_realm(global, loaded.as_ref())?;
             let config = loaded.and_then(|mut config| {
-                crate::identity::provision::extend(&mut config)
+                crate::identity::provisioned::extend(&mut config, Wanted::All)
                     .inspect_err(|error| tracing::debug!(%error, "provisioned identities unusable"))
                     .ok()
                     .map(|_| config)

@@ -4,6 +4,7 @@
 
 mod plan;
 pub mod provision;
+pub mod provisioned;
 mod resolve;
 
 pub use plan::{Ambient, Plan, RoleRequest, endpoint_for, region_for, user_keys_id};
