@@ -60,6 +60,8 @@ mod provisioned_scale;
 mod races;
 /// Realms: two users of one start URL side by side (issue 15).
 mod realms;
+/// Issue 13: role credentials of many identities sealed under `$XDG_RUNTIME_DIR`.
+mod role_tier;
 /// Issue 13: hundreds of accounts provisioned concurrently under throttling.
 mod scale;
 /// `exec --server`, `shell --server`: the per-command credential server (issue 14).
