@@ -484,22 +484,22 @@ impl Report {
 
     /// Removes the key of the role credentials `store` keeps in a runtime directory this process
     /// cannot see, and so cannot list (a `logout` from cron, `su` or a container): without it
-    /// they can be read nowhere. Other realms' credentials sealed there are fetched again.
+    /// they can be read nowhere. Other realms' credentials sealed there are fetched again. The
+    /// key is no entry of the user's: it is removed without a line of its own (the same key is
+    /// left by any earlier run of this user, so a line would follow every `logout`).
     fn forget_unseen_role_credentials(&mut self, store: &CredentialStore) {
+        if self.dry_run {
+            return;
+        }
         match store.role_tier_key_unseen() {
             Ok(false) => {}
-            Ok(true) => {
-                if !self.dry_run
-                    && let Err(error) = store.forget_role_tier_key()
-                {
-                    return self.store_failed(error);
-                }
-                self.removed(
-                    "the key of the role credentials cached in a runtime directory this run \
-                     cannot see (`XDG_RUNTIME_DIR`)",
-                    &format!("the `{}` store", store.kind()),
-                );
-            }
+            Ok(true) => match store.forget_role_tier_key() {
+                Ok(()) => tracing::info!(
+                    "removed the key of the role credentials cached in a runtime directory this \
+                     run cannot see"
+                ),
+                Err(error) => self.store_failed(error),
+            },
             Err(error) => self.store_failed(error),
         }
     }
