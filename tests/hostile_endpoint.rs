@@ -428,3 +428,53 @@ fn provisioned_identities_of_accounts_sharing_a_name_carry_the_account_id() {
         [("666666666666".to_owned(), "TerraformStateAccess".to_owned())]
     );
 }
+
+/// Names are found in any case (issue 15), so account names differing only in case are one
+/// name: a member account renamed `Plat-Dev` must not take over `plat-dev/ReadOnlyAccess`, which
+/// the user has been sending to plat-dev. Both accounts' identities carry the account id, and the
+/// bare name finds neither.
+#[test]
+fn account_names_differing_only_in_case_carry_the_account_id() {
+    let mut org = test_org();
+    org.accounts.push(Account {
+        id: "666666666666".into(),
+        name: "Plat-Dev".into(),
+        email: "aws+plat-dev-2@example.com".into(),
+        permission_sets: vec!["ReadOnlyAccess".into()],
+    });
+    let world = World::with_org(org);
+    world.write(
+        "repo/atmos.yaml",
+        &format!(
+            "{}      auto_provision_identities: true\n",
+            world.base_config()
+        ),
+    );
+    let login = world.login();
+    let out = world.run(&["env", "plat-dev/ReadOnlyAccess"]);
+    assert!(
+        world.fetched_roles().is_empty(),
+        "credentials of a guess between two accounts: {:?}\n{out:?}",
+        world.fetched_roles()
+    );
+    out.code(2)
+        .stderr_has("unknown identity `plat-dev/ReadOnlyAccess`");
+    login.stderr_has(
+        "accounts 222222222222, 666666666666 share the name `plat-dev` (names match in any \
+         case)",
+    );
+    let table = world.run(&["list"]).success().stdout;
+    for name in [
+        "plat-dev-222222222222/ReadOnlyAccess (provisioned)",
+        "Plat-Dev-666666666666/ReadOnlyAccess (provisioned)",
+    ] {
+        assert!(table.contains(name), "{name} missing:\n{table}");
+    }
+    world
+        .run(&["env", "plat-dev-666666666666/readonlyaccess"])
+        .success();
+    assert_eq!(
+        world.fetched_roles(),
+        [("666666666666".to_owned(), "ReadOnlyAccess".to_owned())]
+    );
+}

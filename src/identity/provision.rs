@@ -13,7 +13,8 @@
 //!
 //! AWS lets two accounts share a name. Their identities are then named
 //! `<account-name>-<account-id>/<PermissionSet>`, so that neither hides the other and no name
-//! stands for a guess between them.
+//! stands for a guess between them. Names that differ only in case are shared too: identity
+//! names are found in any case, so `Plat-Dev/Admin` would otherwise answer for `plat-dev/Admin`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -72,11 +73,13 @@ fn safe_part(text: &str) -> String {
         .collect()
 }
 
-/// The account names, made safe, that more than one account id carries, with those ids.
+/// The account names, made safe and folded to ASCII lower case, that more than one account id
+/// carries, with those ids. Identity names are found in any case, so `Plat-Dev` and `plat-dev`
+/// are one name: without the ids, the account listed first would answer for both.
 fn shared_account_names(assignments: &[Assignment]) -> BTreeMap<String, BTreeSet<&str>> {
     let mut ids: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for assignment in assignments {
-        ids.entry(safe_part(&assignment.account_name))
+        ids.entry(safe_part(&assignment.account_name).to_ascii_lowercase())
             .or_default()
             .insert(assignment.account_id.as_str());
     }
@@ -85,11 +88,12 @@ fn shared_account_names(assignments: &[Assignment]) -> BTreeMap<String, BTreeSet
 }
 
 /// The identity name for `assignment`: `<account>/<permission set>`, made safe, with the
-/// account id after the account name where several accounts carry that name (`shared`).
+/// account id after the account name where several accounts carry that name in any case
+/// (`shared`).
 fn name_of(assignment: &Assignment, shared: &BTreeMap<String, BTreeSet<&str>>) -> String {
     let account = safe_part(&assignment.account_name);
     let permission_set = safe_part(&assignment.permission_set);
-    if shared.contains_key(&account) {
+    if shared.contains_key(&account.to_ascii_lowercase()) {
         format!("{account}-{}/{permission_set}", assignment.account_id)
     } else {
         format!("{account}/{permission_set}")
@@ -130,7 +134,7 @@ fn warn_about_names(assignments: &[Assignment]) {
     for (account, ids) in &shared {
         let ids: Vec<&str> = ids.iter().copied().collect();
         tracing::warn!(
-            "accounts {} share the name `{account}`: their identities are named `{account}-<account id>/…`",
+            "accounts {} share the name `{account}` (names match in any case): their identities are named `<account name>-<account id>/…`",
             ids.join(", ")
         );
     }
@@ -191,6 +195,22 @@ mod tests {
                 "plat-dev/Admin",
                 "Prod---x---y---z-/Admin",
                 "a-b-c--d-/Read-Only"
+            ]
+        );
+    }
+
+    #[test]
+    fn account_names_differing_only_in_case_are_shared_names() {
+        assert_eq!(
+            names(&[
+                assignment("111111111111", "plat-dev", "Admin"),
+                assignment("222222222222", "Plat-Dev", "Admin"),
+                assignment("333333333333", "PLAT DEV", "Read"),
+            ]),
+            [
+                "plat-dev-111111111111/Admin",
+                "Plat-Dev-222222222222/Admin",
+                "PLAT-DEV-333333333333/Read"
             ]
         );
     }
