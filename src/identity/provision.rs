@@ -100,15 +100,26 @@ fn name_of(assignment: &Assignment, shared: &BTreeMap<String, BTreeSet<&str>>) -
     }
 }
 
-/// The identity name of each usable assignment. Left out: names that are still invalid, and
-/// names that assignments in different accounts would still share (which account is meant
-/// cannot be told from the name).
+/// Longest provisioned identity name. AWS caps account names at 50 characters and permission
+/// set names at 32; this leaves room for an account id, and keeps a portal's 100,000-character
+/// name out of every table, key description and AWS config that shows identity names.
+const MAX_NAME_CHARS: usize = 128;
+
+/// Lines of each kind of warning about names; the rest are counted in one more line.
+const MAX_WARNINGS: usize = 10;
+
+/// Characters of a name from the portal that a warning quotes.
+const QUOTED_CHARS: usize = 64;
+
+/// The identity name of each usable assignment. Left out: names that are still invalid or too
+/// long, and names that assignments in different accounts would still share (which account is
+/// meant cannot be told from the name).
 pub(super) fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
     let shared = shared_account_names(assignments);
     let named: Vec<(String, &Assignment)> = assignments
         .iter()
         .map(|a| (name_of(a, &shared), a))
-        .filter(|(name, _)| name_problem(name).is_none())
+        .filter(|(name, _)| name.chars().count() <= MAX_NAME_CHARS && name_problem(name).is_none())
         .collect();
     let mut accounts: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (name, assignment) in &named {
@@ -124,6 +135,42 @@ pub(super) fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
         .collect()
 }
 
+/// `text` from the portal as a warning quotes it: escaped, and cut after [`QUOTED_CHARS`].
+fn quoted(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(QUOTED_CHARS).collect();
+    let mut shown = head.escape_debug().to_string();
+    if chars.next().is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// Warnings of one kind: the first [`MAX_WARNINGS`] said, the rest counted.
+struct Warnings {
+    said: usize,
+}
+
+impl Warnings {
+    fn new() -> Self {
+        Self { said: 0 }
+    }
+
+    fn say(&mut self, line: impl FnOnce() -> String) {
+        if self.said < MAX_WARNINGS {
+            tracing::warn!("{}", line());
+        }
+        self.said += 1;
+    }
+
+    /// One line for the warnings not said, if any: `… and N more {what}`.
+    fn finish(self, what: &str) {
+        if let Some(more) = self.said.checked_sub(MAX_WARNINGS).filter(|more| *more > 0) {
+            tracing::warn!("… and {more} more {what}");
+        }
+    }
+}
+
 /// Say, once per fetch, which account names were changed and which assignments were skipped.
 fn warn_about_names(assignments: &[Assignment]) {
     let kept: BTreeSet<(String, &str)> = usable(assignments)
@@ -131,40 +178,57 @@ fn warn_about_names(assignments: &[Assignment]) {
         .map(|(name, a)| (name, a.account_id.as_str()))
         .collect();
     let shared = shared_account_names(assignments);
+    let mut warnings = Warnings::new();
     for (account, ids) in &shared {
         let ids: Vec<&str> = ids.iter().copied().collect();
-        tracing::warn!(
-            "accounts {} share the name `{account}` (names match in any case): their identities are named `<account name>-<account id>/…`",
-            ids.join(", ")
-        );
+        warnings.say(|| {
+            format!(
+                "accounts {} share the name `{}` (names match in any case): their identities are named `<account name>-<account id>/…`",
+                ids.join(", "),
+                quoted(account)
+            )
+        });
     }
-    let mut renamed: Vec<(&str, String)> = Vec::new();
+    warnings.finish("account names shared the same way");
+    let mut skipped = Warnings::new();
+    let mut renamed: BTreeMap<&str, String> = BTreeMap::new();
     for assignment in assignments {
         let name = name_of(assignment, &shared);
         if !kept.contains(&(name.clone(), assignment.account_id.as_str())) {
-            tracing::warn!(
-                "skipping the permission set `{}` of account {} (`{}`): the identity name `{name}` is invalid or shared with another account; write an identity for it in the profile",
-                assignment.permission_set.escape_debug(),
-                assignment.account_id.escape_debug(),
-                assignment.account_name.escape_debug(),
-            );
+            let why = if name.chars().count() > MAX_NAME_CHARS {
+                format!("the identity name is longer than {MAX_NAME_CHARS} characters")
+            } else {
+                format!(
+                    "the identity name `{}` is invalid or shared with another account",
+                    quoted(&name)
+                )
+            };
+            skipped.say(|| {
+                format!(
+                    "skipping the permission set `{}` of account {} (`{}`): {why}; write an identity for it in the profile",
+                    quoted(&assignment.permission_set),
+                    quoted(&assignment.account_id),
+                    quoted(&assignment.account_name),
+                )
+            });
             continue;
         }
         let account = safe_part(&assignment.account_name);
-        if account != assignment.account_name
-            && !renamed
-                .iter()
-                .any(|(original, _)| *original == assignment.account_name)
-        {
-            renamed.push((&assignment.account_name, account));
+        if account != assignment.account_name {
+            renamed.entry(&assignment.account_name).or_insert(account);
         }
     }
+    skipped.finish("permission sets skipped");
+    let mut warnings = Warnings::new();
     for (original, account) in renamed {
-        tracing::warn!(
-            "account name `{}` holds characters not allowed in identity names; its identities are named `{account}/…`",
-            original.escape_debug()
-        );
+        warnings.say(|| {
+            format!(
+                "account name `{}` holds characters not allowed in identity names; its identities are named `{account}/…`",
+                quoted(original)
+            )
+        });
     }
+    warnings.finish("account names changed the same way");
 }
 
 #[cfg(test)]
@@ -197,6 +261,21 @@ mod tests {
                 "a-b-c--d-/Read-Only"
             ]
         );
+    }
+
+    #[test]
+    fn names_longer_than_aws_allows_are_skipped_and_quoted_short() {
+        let huge = "x".repeat(100_000);
+        let longest = "y".repeat(MAX_NAME_CHARS - "/Admin".len());
+        assert_eq!(
+            names(&[
+                assignment("111111111111", &huge, "Admin"),
+                assignment("222222222222", &longest, "Admin"),
+            ]),
+            [format!("{longest}/Admin")]
+        );
+        assert_eq!(quoted(&huge), format!("{}…", "x".repeat(QUOTED_CHARS)));
+        assert_eq!(quoted("a\u{1b}b"), "a\\u{1b}b");
     }
 
     #[test]
