@@ -140,7 +140,7 @@ impl Error {
                     | GithubOidcError::MissingPermission { .. }
                     | GithubOidcError::InsecureUrl { .. },
                 ) => exit::USAGE,
-                ProviderError::Paging { .. } => exit::UPSTREAM,
+                ProviderError::Paging { .. } | ProviderError::Throttled { .. } => exit::UPSTREAM,
                 _ => exit::UPSTREAM,
             },
             Self::Store(_) => exit::STORE,
@@ -224,6 +224,9 @@ impl Error {
                 "name the account by id in the identity's principal, for example `account: {{ id: \"{}\" }}`",
                 ids.first().map(String::as_str).unwrap_or_default()
             ),
+            Self::Provider(ProviderError::Throttled { .. }) => {
+                "IAM Identity Center limits the calls of a whole organisation (about 20 a second); try again later".into()
+            }
             Self::Provider(ProviderError::Paging { .. }) => {
                 "the SSO portal endpoint is broken or is not AWS: check `spec.endpoint_url` and any AWS_ENDPOINT_URL* setting".into()
             }

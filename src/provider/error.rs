@@ -55,6 +55,14 @@ pub enum ProviderError {
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
 
+    /// A listing the portal kept throttling past the time given to asking again.
+    #[error("the SSO portal kept throttling for {minutes} minutes: {source}")]
+    Throttled {
+        minutes: u64,
+        #[source]
+        source: UpstreamError,
+    },
+
     /// A listing that would not end: the endpoint is broken or hostile.
     #[error("`{operation}` did not end: {fault}")]
     Paging {
