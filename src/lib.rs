@@ -11,7 +11,6 @@ mod command;
 pub mod config;
 pub mod credentials;
 mod endpoint;
-mod error;
 mod identity;
 mod output;
 mod paths;
@@ -24,5 +23,5 @@ mod text;
 mod tls;
 mod upstream;
 
-pub use error::exit;
+pub use command::exit;
 pub use run::run;

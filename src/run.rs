@@ -12,8 +12,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::cli::Arguments;
-use crate::command;
-use crate::error::exit;
+use crate::command::{self, exit};
 
 /// Run atmos-auth with `args` (the program name first) and return the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::{Error, exit};
 use super::{print, region_of};
 use crate::config::Config;
-use crate::error::{Error, exit};
 use crate::output::aws_config::{self, Entry, Source};
 use crate::paths;
 use crate::store::{PRIVATE_FILE_MODE, write_atomic};

@@ -14,8 +14,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use zeroize::Zeroizing;
 
 use super::{Context, print, region_of};
+use super::{Error, exit};
 use crate::endpoint::EndpointError;
-use crate::error::{Error, exit};
 use crate::provider::sso::LoginPolicy;
 
 const FEDERATION_URL: &str = "https://signin.aws.amazon.com/federation";

@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 
 use super::{Context, login_policy, print};
-use crate::error::{Error, exit};
+use super::{Error, exit};
 use crate::output::credential_process;
 
 pub fn run(context: &Context, identity: Option<&str>) -> Result<i32, Error> {

@@ -1,8 +1,8 @@
 //! `atmos-auth env`: print an identity's credentials as variable assignments.
 
 use super::{Context, login_policy, print, region_of};
+use super::{Error, exit};
 use crate::cli::EnvFormat;
-use crate::error::{Error, exit};
 use crate::output::{self, env::Format};
 
 const GITHUB_ENV: &str = "GITHUB_ENV";

@@ -4,10 +4,10 @@
 
 use std::ffi::OsString;
 
+use super::Error;
 use super::{Context, aws_config, login_policy, region_of, serve};
 use crate::config::{ExecCredentials, Identity};
 use crate::credentials::Credentials;
-use crate::error::Error;
 use crate::output::{self, EnvVar};
 use crate::secret::Secret;
 

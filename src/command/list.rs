@@ -5,8 +5,8 @@
 use std::time::SystemTime;
 
 use super::{Context, print};
+use super::{Error, exit};
 use crate::config::{AccountRef, IdentityKind, ProviderKind, Via as ConfigVia};
-use crate::error::{Error, exit};
 use crate::identity::provision;
 use crate::output::list::{
     self, CredentialStatus, Format, IdentityView, ListView, ProviderView, SessionStatus, Via,

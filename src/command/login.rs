@@ -6,8 +6,8 @@
 use std::time::SystemTime;
 
 use super::Context;
+use super::{Error, exit};
 use crate::config::ProviderKind;
-use crate::error::{Error, exit};
 use crate::identity::provision;
 use crate::provider::ProviderError;
 use crate::provider::sso::{LoginPolicy, LoginRequest, Portal, SsoSession};

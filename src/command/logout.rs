@@ -22,9 +22,9 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_sso::error::ProvideErrorMetadata;
 
 use super::{Context, expand_path, print};
+use super::{Error, exit};
 use crate::cli::Global;
 use crate::config::{self, Config, IdentityCenter, Provider, ProviderKind};
-use crate::error::{Error, exit};
 use crate::identity::{Ambient, Plan};
 use crate::provider::ProviderError;
 use crate::provider::sso::{self, GrantKind, LoginPolicy, SsoSession, UNAUTHORIZED};

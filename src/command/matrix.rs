@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use super::print;
+use super::{Error, exit};
 use crate::cli::Global;
 use crate::config::{self, Config};
-use crate::error::{Error, exit};
 use crate::output::matrix::{self, Declared, Format, MatrixError, Tier};
 
 /// The declared matrix, next to the profiles.

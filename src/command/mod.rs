@@ -6,6 +6,7 @@ mod configure;
 mod console;
 mod credential_process;
 mod env;
+mod error;
 mod exec;
 mod list;
 mod login;
@@ -17,9 +18,10 @@ mod shell;
 mod validate;
 mod whoami;
 
-pub use configure::ConfigureError;
-pub use console::ConsoleError;
-pub use serve::ServeError;
+use configure::ConfigureError;
+use console::ConsoleError;
+pub use error::{Error, exit};
+use serve::ServeError;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -27,7 +29,6 @@ use std::time::Duration;
 
 use crate::cli::{Arguments, Global, Subcommand};
 use crate::config::{self, Config, Identity, Provider};
-use crate::error::Error;
 use crate::identity::Resolver;
 use crate::provider::github_oidc::GithubEnv;
 use crate::provider::sso::{
@@ -69,7 +70,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             for (index, name) in tagged(&context.config, &tags)?.iter().enumerate() {
                 login::run(&context, Some(name), None, request, force && index == 0)?;
             }
-            Ok(crate::error::exit::SUCCESS)
+            Ok(exit::SUCCESS)
         }
         Subcommand::Logout {
             identity,
@@ -88,7 +89,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
                 for name in tagged(&config, &tags)? {
                     logout::run(&global, logout::Target::Identity(&name), dry_run)?;
                 }
-                return Ok(crate::error::exit::SUCCESS);
+                return Ok(exit::SUCCESS);
             }
             let target = match (identity.as_deref(), all) {
                 (_, true) => logout::Target::All {
@@ -188,7 +189,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
                     source,
                 },
             )?;
-            Ok(crate::error::exit::SUCCESS)
+            Ok(exit::SUCCESS)
         }
     }
 }

@@ -6,9 +6,9 @@
 use std::path::Path;
 
 use super::print;
+use super::{Error, exit};
 use crate::cli::Global;
 use crate::config;
-use crate::error::{Error, exit};
 
 /// Shown for a profile that does not load, instead of its description.
 const INVALID: &str = "(invalid; run `atmos-auth validate --all-profiles`)";

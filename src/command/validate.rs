@@ -1,9 +1,9 @@
 //! `atmos-auth validate`: load and check profiles with no network access and no credential
 //! store, for pre-commit hooks and CI on a profiles repository.
 
+use super::{Error, exit};
 use crate::cli::Global;
 use crate::config;
-use crate::error::{Error, exit};
 
 /// Check the selected profile, or with `all` every profile under the config root. Every
 /// problem of every profile is reported before the exit code says whether there were any.

@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::{Context, region_of};
+use super::{Error, exit};
 use crate::cli::WhoamiFormat;
-use crate::error::{Error, exit};
 use crate::provider::ProviderError;
 use crate::provider::sso::LoginPolicy;
 use crate::sdk::{self, Clients, Endpoints};

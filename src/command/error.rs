@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::command::{ConfigureError, ConsoleError, ServeError};
+use super::{ConfigureError, ConsoleError, ServeError};
 use crate::config::ConfigError;
 use crate::output::aws_config::Unwritable;
 use crate::output::exec::ExecError;
