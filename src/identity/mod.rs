@@ -6,5 +6,5 @@ mod plan;
 pub mod provision;
 mod resolve;
 
-pub use plan::{Ambient, Plan, RoleRequest, endpoint_for, region_for, user_keys_id};
+pub use plan::{Ambient, Plan, endpoint_for, region_for, user_keys_id};
 pub use resolve::Resolver;

@@ -16,6 +16,7 @@ use crate::config::{
     ProviderKind, Via,
 };
 use crate::provider::sso;
+use crate::provider::sts::RoleRequest;
 use crate::sdk::{self, Endpoints};
 use crate::store::bound_id;
 
@@ -96,15 +97,6 @@ pub enum Source<'c> {
         command: &'c ProcessCommand,
         timeout: Duration,
     },
-}
-
-/// One AssumeRole call's parameters.
-pub struct RoleRequest<'c> {
-    pub identity: &'c str,
-    pub role_arn: &'c str,
-    pub external_id: Option<&'c str>,
-    pub session_name: String,
-    pub duration: Duration,
 }
 
 pub struct Plan<'c> {

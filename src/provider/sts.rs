@@ -7,11 +7,19 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_sts::types::Credentials as StsCredentials;
 
 use crate::credentials::{AccessKeys, Credentials, capped_role_expiry};
-use crate::identity::RoleRequest;
 use crate::provider::ProviderError;
 use crate::sdk::{Clients, Endpoints};
 use crate::secret::Secret;
 use crate::upstream::UpstreamError;
+
+/// One AssumeRole call's parameters.
+pub struct RoleRequest<'c> {
+    pub identity: &'c str,
+    pub role_arn: &'c str,
+    pub external_id: Option<&'c str>,
+    pub session_name: String,
+    pub duration: Duration,
+}
 
 /// AssumeRole with `parent`'s credentials.
 pub async fn assume_role(
