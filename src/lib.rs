@@ -9,6 +9,7 @@ mod cache;
 mod cli;
 mod command;
 pub mod config;
+mod credential_process;
 pub mod credentials;
 mod endpoint;
 mod identity;

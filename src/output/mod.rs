@@ -4,7 +4,6 @@
 
 pub mod aws_config;
 pub mod container;
-pub mod credential_process;
 pub mod env;
 pub mod exec;
 pub mod list;

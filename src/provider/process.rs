@@ -15,8 +15,8 @@ use std::time::{Duration, Instant, SystemTime};
 use zeroize::Zeroizing;
 
 use crate::config::ProcessCommand;
+use crate::credential_process::{self, ParseError};
 use crate::credentials::{Credentials, epoch_secs};
-use crate::output::credential_process::{self, ParseError};
 use crate::provider::github_oidc;
 use crate::store::KEYRING_PASSWORD_ENV;
 
