@@ -17,7 +17,6 @@ mod output;
 mod paths;
 mod provider;
 mod run;
-mod sdk;
 pub mod secret;
 pub mod store;
 mod text;

@@ -12,12 +12,12 @@ use crate::output::list::{
     self, CredentialStatus, Format, IdentityView, ListView, ProviderView, SessionStatus, Via,
 };
 use crate::provider::ProviderError;
+use crate::provider::sdk::Clients;
 use crate::provider::sso::{LoginPolicy, Portal, SsoSession};
-use crate::sdk::Clients;
 
 /// Fetch the assignments of every auto-provisioning provider again (`list --refresh`).
 pub fn refresh(context: &Context) -> Result<(), Error> {
-    let runtime = crate::sdk::runtime().map_err(ProviderError::Runtime)?;
+    let runtime = crate::provider::sdk::runtime().map_err(ProviderError::Runtime)?;
     for provider in context.config.auth.providers.values() {
         let ProviderKind::IdentityCenter(sso) = &provider.kind else {
             continue;

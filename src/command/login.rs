@@ -10,8 +10,8 @@ use super::{Error, exit};
 use crate::config::ProviderKind;
 use crate::identity::provision;
 use crate::provider::ProviderError;
+use crate::provider::sdk::{self, Clients};
 use crate::provider::sso::{LoginPolicy, LoginRequest, Portal, SsoSession};
-use crate::sdk::{self, Clients};
 
 pub fn run(
     context: &Context,

@@ -27,8 +27,8 @@ use crate::cli::Global;
 use crate::config::{self, Config, IdentityCenter, Provider, ProviderKind};
 use crate::identity::{Ambient, Plan};
 use crate::provider::ProviderError;
+use crate::provider::sdk::{self, Clients};
 use crate::provider::sso::{self, GrantKind, LoginPolicy, SsoSession, UNAUTHORIZED};
-use crate::sdk::{self, Clients};
 use crate::store::{self, CredentialStore, EntryKey, Namespace, StoreError, StoreKind, bound_id};
 use crate::upstream::UpstreamError;
 

@@ -6,8 +6,8 @@ use super::{Context, region_of};
 use super::{Error, exit};
 use crate::cli::WhoamiFormat;
 use crate::provider::ProviderError;
+use crate::provider::sdk::{self, Clients, Endpoints};
 use crate::provider::sso::LoginPolicy;
-use crate::sdk::{self, Clients, Endpoints};
 use crate::upstream::UpstreamError;
 
 #[derive(Serialize)]

@@ -15,9 +15,9 @@ use crate::config::{
     AccountRef, Config, GithubOidc, Identity, IdentityCenter, IdentityKind, ProcessCommand,
     ProviderKind, Via,
 };
+use crate::provider::sdk::{self, Endpoints};
 use crate::provider::sso;
 use crate::provider::sts::RoleRequest;
-use crate::sdk::{self, Endpoints};
 use crate::store::bound_id;
 
 /// STS caps a role session obtained with another role session's credentials at one hour.

@@ -17,9 +17,9 @@ use crate::credentials::{AccessKeys, Credentials};
 use crate::paths;
 use crate::provider::ProviderError;
 use crate::provider::github_oidc::{self, GithubEnv};
+use crate::provider::sdk::{self, Clients};
 use crate::provider::sso::{LoginPolicy, Portal, SsoSession, UNAUTHORIZED};
 use crate::provider::{process, sts};
-use crate::sdk::{self, Clients};
 use crate::secret::Secret;
 use crate::store::{CredentialStore, EntryKey, FileLock, LockError, Namespace};
 

@@ -7,6 +7,7 @@
 mod error;
 pub mod github_oidc;
 pub mod process;
+pub mod sdk;
 pub mod sso;
 pub mod sts;
 

@@ -8,7 +8,7 @@ use aws_sdk_sts::types::Credentials as StsCredentials;
 
 use crate::credentials::{AccessKeys, Credentials, capped_role_expiry};
 use crate::provider::ProviderError;
-use crate::sdk::{Clients, Endpoints};
+use crate::provider::sdk::{Clients, Endpoints};
 use crate::secret::Secret;
 use crate::upstream::UpstreamError;
 

@@ -28,7 +28,7 @@ use crate::config::IdentityCenter;
 use crate::credentials::epoch_secs;
 use crate::paths;
 use crate::provider::ProviderError;
-use crate::sdk::{Clients, Endpoints};
+use crate::provider::sdk::{Clients, Endpoints};
 use crate::secret::Secret;
 use crate::store::{CredentialStore, EntryKey, FileLock, LockError, Namespace, bound_id};
 use crate::upstream::UpstreamError;

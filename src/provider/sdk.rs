@@ -24,7 +24,7 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::endpoint::{self, EndpointError};
-use crate::provider::ProviderError;
+use super::ProviderError;
 
 /// How long to wait for a TCP/TLS connection before giving up on an attempt.
 const CONNECT_TIMEOUT_SECS: u64 = 5;
