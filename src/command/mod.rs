@@ -2,6 +2,7 @@
 //! (loading the profile, opening the store, picking an identity) lives here.
 
 mod aws_config;
+mod child_env;
 mod configure;
 mod console;
 mod credential_process;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 use zeroize::Zeroizing;
 
 use super::aws_config;
-use super::exec::{AWS_CONFIG_FILE, ChildEnv};
+use super::child_env::{AWS_CONFIG_FILE, ChildEnv};
 use super::{Error, exit};
 use crate::config::Identity;
 use crate::credentials::Credentials;

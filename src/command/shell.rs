@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::time::SystemTime;
 
 use super::Error;
-use super::exec::{child_env, serves};
+use super::child_env::{child_env, serves};
 use super::{Context, serve};
 use crate::output::{self, shell};
 

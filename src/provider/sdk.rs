@@ -23,8 +23,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::endpoint::{self, EndpointError};
 use super::ProviderError;
+use crate::endpoint::{self, EndpointError};
 
 /// How long to wait for a TCP/TLS connection before giving up on an attempt.
 const CONNECT_TIMEOUT_SECS: u64 = 5;
