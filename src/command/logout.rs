@@ -23,7 +23,7 @@ use aws_sdk_sso::error::ProvideErrorMetadata;
 
 use super::{Context, expand_path, print};
 use super::{Error, exit};
-use crate::cli::Global;
+use crate::cli::Settings;
 use crate::config::{self, Config, IdentityCenter, Provider, ProviderKind};
 use crate::identity::{Ambient, Plan};
 use crate::provider::ProviderError;
@@ -53,11 +53,11 @@ pub enum Target<'a> {
     },
 }
 
-pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Error> {
-    let mut report = Report::new(dry_run, global.verbose > 0);
+pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32, Error> {
+    let mut report = Report::new(dry_run, settings.verbose);
     match target {
         Target::Identity(name) => {
-            let context = Context::load(global)?;
+            let context = Context::load(settings)?;
             let items = identity_items(&context.config, context.identity(Some(name))?);
             report.remove(&context.store, |existing| {
                 items
@@ -68,7 +68,7 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
             });
         }
         Target::Provider(name) => {
-            let context = Context::load(global)?;
+            let context = Context::load(settings)?;
             let provider = context.provider(name)?;
             let ProviderKind::IdentityCenter(sso) = &provider.kind else {
                 unreachable!("Context::provider returns Identity Center providers only")
@@ -92,10 +92,10 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
             // Without a profile there is no provider to tell, but the stores are emptied all
             // the same: a broken profile must not keep anyone logged in.
             // The realm comes first: the provisioned identities are read from its cache.
-            let loaded = config::load(&global.load_options())
+            let loaded = config::load(&settings.load)
                 .inspect_err(|error| tracing::debug!(%error, "no profile: no portal to tell"))
                 .ok();
-            super::set_realm(global, loaded.as_ref())?;
+            super::set_realm(settings, loaded.as_ref())?;
             let config = loaded.and_then(|mut config| {
                 crate::identity::provision::extend(&mut config)
                     .inspect_err(|error| tracing::debug!(%error, "provisioned identities unusable"))

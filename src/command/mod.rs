@@ -28,7 +28,7 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{Arguments, Global, Subcommand};
+use crate::cli::{Command, Invocation, LogoutTarget, Settings};
 use crate::config::{self, Config, Identity, Provider};
 use crate::identity::Resolver;
 use crate::provider::github_oidc::GithubEnv;
@@ -45,10 +45,10 @@ const BROWSER_ENV: &str = "BROWSER";
 /// A graphical session on Linux and the BSDs.
 const DISPLAY_ENVS: [&str; 2] = ["DISPLAY", "WAYLAND_DISPLAY"];
 
-pub fn run(arguments: Arguments) -> Result<i32, Error> {
-    let global = arguments.global;
-    match arguments.subcommand {
-        Subcommand::Login {
+pub fn run(invocation: Invocation) -> Result<i32, Error> {
+    let settings = invocation.settings;
+    match invocation.command {
+        Command::Login {
             identity,
             provider,
             no_browser,
@@ -56,7 +56,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             force,
             tags,
         } => {
-            let context = Context::load(&global)?;
+            let context = Context::load(&settings)?;
             let request = login_request(use_device_code, no_browser)?;
             if tags.is_empty() {
                 return login::run(
@@ -73,123 +73,124 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             }
             Ok(exit::SUCCESS)
         }
-        Subcommand::Logout {
-            identity,
-            provider,
-            all,
-            include_user_keys,
-            all_realms,
-            dry_run,
-            tags,
-        } => {
-            if !tags.is_empty() {
-                let mut config = config::load(&global.load_options())?;
-                // The realm's provisioned identities, as `logout NAME` sees them.
-                set_realm(&global, Some(&config))?;
-                crate::identity::provision::extend(&mut config)?;
-                for name in tagged(&config, &tags)? {
-                    logout::run(&global, logout::Target::Identity(&name), dry_run)?;
+        Command::Logout { target, dry_run } => {
+            let target = match &target {
+                LogoutTarget::Tagged(tags) => {
+                    let mut config = config::load(&settings.load)?;
+                    // The realm's provisioned identities, as `logout NAME` sees them.
+                    set_realm(&settings, Some(&config))?;
+                    crate::identity::provision::extend(&mut config)?;
+                    for name in tagged(&config, tags)? {
+                        logout::run(&settings, logout::Target::Identity(&name), dry_run)?;
+                    }
+                    return Ok(exit::SUCCESS);
                 }
-                return Ok(exit::SUCCESS);
-            }
-            let target = match (identity.as_deref(), all) {
-                (_, true) => logout::Target::All {
+                LogoutTarget::All {
                     include_user_keys,
                     all_realms,
+                } => logout::Target::All {
+                    include_user_keys: *include_user_keys,
+                    all_realms: *all_realms,
                 },
-                (Some(name), false) => logout::Target::Identity(name),
-                (None, false) => logout::Target::Provider(provider.as_deref()),
+                LogoutTarget::Identity(name) => logout::Target::Identity(name),
+                LogoutTarget::Provider(name) => logout::Target::Provider(name.as_deref()),
             };
-            logout::run(&global, target, dry_run)
+            logout::run(&settings, target, dry_run)
         }
-        Subcommand::Env {
+        Command::Env {
             identity,
-            format,
+            output,
             login,
-        } => env::run(&Context::load(&global)?, identity.as_deref(), format, login),
-        Subcommand::Exec {
+        } => env::run(
+            &Context::load(&settings)?,
+            identity.as_deref(),
+            output,
+            login,
+        ),
+        Command::Exec {
             identity,
             login,
             server,
             command,
         } => exec::run(
-            &Context::load(&global)?,
+            &Context::load(&settings)?,
             identity.as_deref(),
             login,
             server,
             &command,
         ),
-        Subcommand::Shell {
+        Command::Shell {
             identity,
             login,
             server,
             args,
         } => shell::run(
-            &Context::load(&global)?,
+            &Context::load(&settings)?,
             identity.as_deref(),
             login,
             server,
             &args,
         ),
-        Subcommand::Whoami { identity, format } => {
-            whoami::run(&Context::load(&global)?, identity.as_deref(), format)
+        Command::Whoami { identity, format } => {
+            whoami::run(&Context::load(&settings)?, identity.as_deref(), format)
         }
-        Subcommand::CredentialProcess { identity } => {
-            credential_process::run(&Context::load(&global)?, identity.as_deref())
+        Command::CredentialProcess { identity } => {
+            credential_process::run(&Context::load(&settings)?, identity.as_deref())
         }
-        Subcommand::AwsConfig { output, tags } => {
-            let mut config = config::load(&global.load_options())?;
-            set_realm(&global, Some(&config))?;
+        Command::AwsConfig { output, tags } => {
+            let mut config = config::load(&settings.load)?;
+            set_realm(&settings, Some(&config))?;
             crate::identity::provision::extend(&mut config)?;
             if !tags.is_empty() {
                 tagged(&config, &tags)?;
             }
             aws_config::run(&config, output.as_deref(), &tags)
         }
-        Subcommand::Console {
+        Command::Console {
             identity,
             destination,
             print_only,
             duration,
         } => console::run(
-            &Context::load(&global)?,
+            &Context::load(&settings)?,
             identity.as_deref(),
             destination.as_deref(),
             print_only,
             duration,
         ),
-        Subcommand::List {
+        Command::List {
             format,
             refresh,
             tags,
         } => {
-            let mut context = Context::load(&global)?;
+            let mut context = Context::load(&settings)?;
             if refresh {
                 list::refresh(&context)?;
                 // Reload the profile (not the store: a `file` store would ask for its password
                 // again) so assignments that went away disappear too.
-                context.config = config::load(&global.load_options())?;
+                context.config = config::load(&settings.load)?;
                 context.provisioned = crate::identity::provision::extend(&mut context.config)?;
             }
             if !tags.is_empty() {
                 tagged(&context.config, &tags)?;
             }
-            list::run(&context, format.into(), &tags)
+            list::run(&context, format, &tags)
         }
-        Subcommand::Validate { all_profiles } => validate::run(&global, all_profiles),
-        Subcommand::Profiles => profiles::run(&global),
-        Subcommand::Matrix { format, check } => matrix::run(&global, format.into(), check),
-        Subcommand::Configure { identity } => configure::run(&Context::load(&global)?, &identity),
-        Subcommand::Completion { shell } => {
+        Command::Validate { all_profiles } => validate::run(&settings, all_profiles),
+        Command::Profiles => profiles::run(&settings),
+        Command::Matrix { format, check } => matrix::run(&settings, format, check),
+        Command::Configure { identity } => configure::run(&Context::load(&settings)?, &identity),
+        Command::Completion(registration) => {
             let program = std::env::current_exe()
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| "atmos-auth".into());
-            crate::cli::registration(shell, &program, &mut std::io::stdout().lock()).map_err(
-                |source| Error::Write {
-                    path: "stdout".into(),
+            let script = registration
+                .script(&program)
+                .map_err(|source| Error::Write {
+                    path: "the completion script".into(),
                     source,
-                },
-            )?;
+                })?;
+            print(&script)?;
             Ok(exit::SUCCESS)
         }
     }
@@ -209,8 +210,8 @@ pub struct Context {
 
 /// Chooses this process's realm: `--realm` / `ATMOS_AUTH_REALM` (which wins), else the
 /// profile's `auth.realm`, else none. Every stored entry and cache file is in that realm.
-pub(crate) fn set_realm(global: &Global, config: Option<&Config>) -> Result<(), Error> {
-    let realm = match global.realm.as_deref().filter(|value| !value.is_empty()) {
+pub(crate) fn set_realm(settings: &Settings, config: Option<&Config>) -> Result<(), Error> {
+    let realm = match settings.realm.as_deref().filter(|value| !value.is_empty()) {
         Some(value) => {
             if let Some(problem) = store::realm::realm_problem(value) {
                 return Err(Error::InvalidRealm {
@@ -227,9 +228,9 @@ pub(crate) fn set_realm(global: &Global, config: Option<&Config>) -> Result<(), 
 }
 
 impl Context {
-    fn load(global: &Global) -> Result<Self, Error> {
-        let mut config = config::load(&global.load_options())?;
-        set_realm(global, Some(&config))?;
+    fn load(settings: &Settings) -> Result<Self, Error> {
+        let mut config = config::load(&settings.load)?;
+        set_realm(settings, Some(&config))?;
         let provisioned = crate::identity::provision::extend(&mut config)?;
         let kind = match std::env::var(store::KEYRING_TYPE_ENV) {
             Ok(value) if !value.is_empty() => value
@@ -259,8 +260,8 @@ impl Context {
         Ok(Self {
             config,
             store,
-            mfa_code: global.mfa_code.clone(),
-            identity_flag: global.identity.clone(),
+            mfa_code: settings.mfa_code.clone(),
+            identity_flag: settings.identity.clone(),
             provisioned,
         })
     }
@@ -348,16 +349,31 @@ fn store_timeout() -> Result<Duration, Error> {
     }
 }
 
-/// Write a command's answer to stdout. A reader that went away (`| head`) is not an error.
+/// Write a command's answer to stdout: the one place anything is printed there. A reader that
+/// went away (`| head`) is not an error; the command carries on and exits as it would have.
 fn print(bytes: &[u8]) -> Result<(), Error> {
+    match write_stdout(bytes) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.map_err(stdout_error),
+    }
+}
+
+/// Like `print`, for text that must be delivered before the command goes on (GitHub's mask
+/// commands): a closed stdout is an error too.
+fn print_or_fail(bytes: &[u8]) -> Result<(), Error> {
+    write_stdout(bytes).map_err(stdout_error)
+}
+
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "stdout".into(),
-            source: error,
-        }),
-        _ => Ok(()),
+    stdout.write_all(bytes).and_then(|()| stdout.flush())
+}
+
+fn stdout_error(source: std::io::Error) -> Error {
+    Error::Write {
+        path: "stdout".into(),
+        source,
     }
 }
 

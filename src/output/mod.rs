@@ -11,5 +11,6 @@ pub mod matrix;
 pub mod shell;
 pub mod supervise;
 mod vars;
+pub mod whoami;
 
 pub use vars::{EnvVar, credential_vars};
