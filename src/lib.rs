@@ -12,6 +12,7 @@ pub mod config;
 mod credential_process;
 pub mod credentials;
 mod endpoint;
+pub mod exit;
 mod identity;
 mod output;
 mod paths;
@@ -23,5 +24,4 @@ mod text;
 mod tls;
 mod upstream;
 
-pub use command::exit;
 pub use run::run;

@@ -12,7 +12,8 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::cli::{Arguments, Invocation};
-use crate::command::{self, exit};
+use crate::command;
+use crate::exit;
 
 /// Run atmos-auth with `args` (the program name first) and return the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {

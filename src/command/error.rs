@@ -5,28 +5,13 @@ use std::fmt::Write as _;
 
 use super::{ConfigureError, ConsoleError, ServeError};
 use crate::config::ConfigError;
+use crate::exit;
 use crate::output::aws_config::Unwritable;
 use crate::output::exec::ExecError;
 use crate::output::matrix::MatrixError;
 use crate::provider::ProviderError;
-use crate::provider::github_oidc::GithubOidcError;
 use crate::store::StoreError;
-use crate::upstream::FailureKind;
-
-/// Exit codes, documented in README.md and `--help`.
-pub mod exit {
-    pub const SUCCESS: i32 = 0;
-    /// AWS refused or could not be reached.
-    pub const UPSTREAM: i32 = 1;
-    /// Bad command line or configuration.
-    pub const USAGE: i32 = 2;
-    /// A login is needed and this run may not start one.
-    pub const LOGIN_REQUIRED: i32 = 3;
-    /// The credential store is unavailable or locked.
-    pub const STORE: i32 = 4;
-    /// Ctrl+C.
-    pub const INTERRUPTED: i32 = 130;
-}
+use crate::text::list_or_none;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -114,49 +99,28 @@ pub enum Error {
 }
 
 impl Error {
+    /// The exit code (README, "Exit codes"): each layer's error decides its own.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Self::Provider(error) => match error {
-                ProviderError::LoginRequired { .. }
-                | ProviderError::UserKeysMissing { .. }
-                | ProviderError::MfaCodeRequired { .. } => exit::LOGIN_REQUIRED,
-                ProviderError::Interrupted => exit::INTERRUPTED,
-                ProviderError::BrowserTimedOut(_)
-                | ProviderError::StateMismatch
-                | ProviderError::AuthorizationFailed(_)
-                | ProviderError::CodeRejected
-                | ProviderError::Listener(_) => exit::UPSTREAM,
-                ProviderError::Store(_) | ProviderError::Lock(_) => exit::STORE,
-                ProviderError::AccountNotFound { .. }
-                | ProviderError::AmbiguousAccount { .. }
-                | ProviderError::CacheDir(_)
-                | ProviderError::Tls(_)
-                | ProviderError::Endpoint(_)
-                | ProviderError::Github(
-                    GithubOidcError::NotInActions
-                    | GithubOidcError::MissingPermission { .. }
-                    | GithubOidcError::InsecureUrl { .. },
-                ) => exit::USAGE,
-                ProviderError::Paging { .. } => exit::UPSTREAM,
-                _ => exit::UPSTREAM,
-            },
-            Self::Store(_) => exit::STORE,
+            Self::Provider(error) => error.exit_code(),
+            Self::Store(error) => error.exit_code(),
             Self::Exec(error) => error.exit_code(),
-            Self::Serve(_) => exit::UPSTREAM,
-            Self::Write { .. } => exit::UPSTREAM,
-            Self::Console(
-                ConsoleError::Duration
-                | ConsoleError::Tls(_)
-                | ConsoleError::Endpoint(_)
-                | ConsoleError::Page { .. }
-                | ConsoleError::UnknownDestination { .. }
-                | ConsoleError::NotConsole { .. },
+            Self::Console(error) => error.exit_code(),
+            Self::Serve(ServeError::Random(_) | ServeError::Signals(_) | ServeError::Listen(_)) => {
+                exit::UPSTREAM
+            }
+            Self::Configure(
+                ConfigureError::NotAUser { .. }
+                | ConfigureError::MissingKeyId
+                | ConfigureError::MissingSecret
+                | ConfigureError::Read(_),
             ) => exit::USAGE,
-            Self::Console(_) => exit::UPSTREAM,
-            Self::Configure(_) => exit::USAGE,
-            Self::Matrix(_) => exit::USAGE,
-            Self::AwsConfig(_) => exit::USAGE,
-            Self::Config(_)
+            // A file or stream atmos-auth was asked to write, or its own cache, cannot be
+            // written: a problem of this machine's setup, not of AWS.
+            Self::Write { .. } => exit::USAGE,
+            Self::Matrix(_)
+            | Self::AwsConfig(_)
+            | Self::Config(_)
             | Self::UnknownIdentity { .. }
             | Self::NoDefaultIdentity { .. }
             | Self::IdentityRequired
@@ -175,91 +139,40 @@ impl Error {
 
     /// One line telling the user what to do next, when there is something to say.
     pub fn hint(&self) -> Option<String> {
-        let list = |names: &[String]| {
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
-        };
         Some(match self {
-            Self::Provider(ProviderError::LoginRequired { .. }) => "run `atmos-auth login`, or pass `--login`".into(),
-            Self::Provider(ProviderError::DeviceCodeExpired | ProviderError::AccessDenied) => {
-                "run `atmos-auth login` again and approve the code in the browser".into()
-            }
-            Self::Provider(
-                ProviderError::BrowserTimedOut(_)
-                | ProviderError::AuthorizationFailed(_)
-                | ProviderError::CodeRejected
-                | ProviderError::Listener(_),
-            ) => "run `atmos-auth login` again, or `atmos-auth login --use-device-code` to sign in with a code instead".into(),
-            Self::Provider(ProviderError::StateMismatch) => {
-                "run `atmos-auth login` again; nothing was stored. If this repeats, another program is answering on 127.0.0.1".into()
-            }
-            Self::Provider(ProviderError::UserKeysMissing { identity }) => {
-                format!("run `atmos-auth configure {identity}` to store the user's access keys")
-            }
-            Self::Provider(ProviderError::MfaCodeRequired { .. }) => {
-                "pass `--mfa-code CODE` (or set ATMOS_MFA_CODE), or run at a terminal to be asked".into()
-            }
-            Self::Provider(ProviderError::Github(error)) => return error.hint(),
-            Self::Provider(ProviderError::Tls(error)) => return error.hint(),
-            Self::Provider(ProviderError::Endpoint(error)) => error.hint(),
-            Self::Provider(ProviderError::Lock(_)) => {
-                "another atmos-auth process is fetching the same credentials; retry when it is done".into()
-            }
-            Self::Provider(ProviderError::NotAssigned { .. }) => {
-                "check the identity's `principal` in your profile, or ask an administrator for the assignment".into()
-            }
-            Self::Provider(ProviderError::AccountNotFound { visible, .. }) => {
-                // The names are the portal's words: a name may not start a line of its own.
-                let visible: Vec<String> = visible.iter().map(|name| crate::text::printable(name)).collect();
-                format!("add the account to the `accounts:` map in atmos.yaml; accounts you can see: {}", list(&visible))
-            }
-            Self::Provider(ProviderError::AmbiguousAccount { ids, .. }) => format!(
-                "name the account by id in the identity's principal, for example `account: {{ id: \"{}\" }}`",
-                ids.first().map(String::as_str).unwrap_or_default()
-            ),
-            Self::Provider(ProviderError::Paging { .. }) => {
-                "the SSO portal endpoint is broken or is not AWS: check `spec.endpoint_url` and any AWS_ENDPOINT_URL* setting".into()
-            }
-            Self::Provider(ProviderError::Upstream(error)) => match error.kind {
-                FailureKind::Network | FailureKind::Timeout => {
-                    "check the network, and any AWS_ENDPOINT_URL* or `spec.endpoint_url` setting; run with -v for the cause".into()
-                }
-                FailureKind::Malformed => "this is likely temporary; retry, or run with -v for the cause".into(),
-                FailureKind::Service => return None,
-            },
-            Self::Provider(ProviderError::Store(error)) | Self::Store(error) => return error.hint(),
+            Self::Provider(error) => return error.hint(),
+            Self::Store(error) => return error.hint(),
+            Self::Console(error) => return error.hint(),
+            Self::Matrix(error) => return error.hint(),
             Self::UnknownIdentity { name, available } => match closest(name, available).as_slice() {
-                [] => format!("identities in this profile: {}", list(available)),
-                [one] => format!("did you mean `{one}`? identities: {}", list(available)),
+                [] => format!("identities in this profile: {}", list_or_none(available)),
+                [one] => format!("did you mean `{one}`? identities: {}", list_or_none(available)),
                 several => format!(
                     "did you mean one of: {}? identities: {}",
                     several.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
-                    list(available)
+                    list_or_none(available)
                 ),
             },
             Self::NoTaggedIdentity { .. } => "`list` shows each identity's tags".into(),
             Self::NoDefaultIdentity { available } => {
-                format!("name one of: {}; or mark one `default: true`", list(available))
+                format!("name one of: {}; or mark one `default: true`", list_or_none(available))
             }
             Self::AmbiguousDefault { .. } => "name the identity to use".into(),
-            Self::UnknownProvider { available, .. } => format!("providers in this profile: {}", list(available)),
+            Self::UnknownProvider { available, .. } => format!("providers in this profile: {}", list_or_none(available)),
             Self::AmbiguousProvider { .. } => "pass `--provider NAME` or an identity".into(),
             Self::InvalidStoreKind { .. } => "use one of: system, secret-service, keyutils, file, memory".into(),
             Self::InvalidRealm { .. } => "a realm is 1 to 64 of `a-z`, `0-9`, `-`, `_`, starting and ending with a letter or digit".into(),
             Self::InvalidStoreTimeout { .. } => "give a duration such as `5s` or `500ms`".into(),
             Self::InvalidLoginTimeout { .. } => "give a duration such as `90s` or `10m`".into(),
             Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),
-            Self::Matrix(error) => return error.hint(),
-            Self::Console(ConsoleError::Endpoint(error)) => error.hint(),
-            Self::Console(ConsoleError::UnknownDestination { known, .. }) => format!(
-                "give a console URL, a path such as `/ec2/home`, or one of: {}",
-                known.join(", ")
-            ),
             Self::AwsConfig(_) => "move the config root (or the atmos-auth executable) to a path without it, or use `atmos-auth exec` / `env` instead".into(),
-            _ => return None,
+            Self::Config(_)
+            | Self::IdentityRequired
+            | Self::NoProvider
+            | Self::Write { .. }
+            | Self::Exec(_)
+            | Self::Serve(_)
+            | Self::Configure(_) => return None,
         })
     }
 

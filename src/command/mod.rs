@@ -21,7 +21,7 @@ mod whoami;
 
 use configure::ConfigureError;
 use console::ConsoleError;
-pub use error::{Error, exit};
+pub use error::Error;
 use serve::ServeError;
 
 use std::io::IsTerminal;
@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use crate::cli::{Command, Invocation, LogoutTarget, Settings};
 use crate::config::{self, Config, Identity, Provider};
+use crate::exit;
 use crate::identity::Resolver;
 use crate::provider::github_oidc::GithubEnv;
 use crate::provider::sso::{

@@ -5,6 +5,7 @@
 //! Providers talk to the network and to the credential store; they never print credentials.
 
 mod error;
+pub mod federation;
 pub mod github_oidc;
 pub mod process;
 pub mod sdk;
