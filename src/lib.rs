@@ -7,6 +7,7 @@
 
 mod cache;
 mod cli;
+mod clock;
 mod command;
 pub mod config;
 mod credential_process;
@@ -16,6 +17,7 @@ pub mod exit;
 mod identity;
 mod output;
 mod paths;
+mod prompt;
 mod provider;
 mod run;
 pub mod secret;

@@ -5,6 +5,8 @@
 mod plan;
 pub mod provision;
 mod resolve;
+#[cfg(all(test, unix))]
+mod tests;
 
 pub use plan::{Ambient, Plan, endpoint_for, region_for, user_keys_id};
 pub use resolve::Resolver;

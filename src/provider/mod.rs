@@ -4,6 +4,7 @@
 //!
 //! Providers talk to the network and to the credential store; they never print credentials.
 
+pub mod entry_lock;
 mod error;
 pub mod federation;
 pub mod github_oidc;
