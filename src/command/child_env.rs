@@ -3,9 +3,10 @@
 //! the same name through a generated config.
 
 use super::Error;
-use super::{Context, aws_config, login_policy, region_of};
+use super::{Context, aws_config, login_policy};
 use crate::config::{ExecCredentials, Identity};
 use crate::credentials::Credentials;
+use crate::identity::region_for;
 use crate::output::{self, EnvVar};
 use crate::secret::Secret;
 
@@ -38,7 +39,7 @@ pub fn child_env<'c>(
     let mut vars = match &holding {
         Some((identity, credentials)) => output::credential_vars(
             credentials,
-            region_of(&context.config, identity),
+            region_for(&context.config, identity),
             &identity.env,
         ),
         None => Vec::new(),

@@ -13,8 +13,9 @@ use std::time::{Duration, SystemTime};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use zeroize::Zeroizing;
 
-use super::{Context, print, region_of};
+use super::{Context, print};
 use super::{Error, exit};
+use crate::identity::region_for;
 use crate::provider::federation::{self, FederationError};
 use crate::provider::sso::LoginPolicy;
 
@@ -89,7 +90,7 @@ pub fn run(
     let endpoint = federation::endpoint().map_err(ConsoleError::from)?;
     let identity = context.identity(identity)?;
     // Checked before any request: a mistyped name costs no sign-in token.
-    let destination = destination_url(destination, region_of(&context.config, identity))?;
+    let destination = destination_url(destination, region_for(&context.config, identity))?;
     let credentials = context.resolver().resolve(identity, LoginPolicy::Never)?;
     let token =
         federation::sign_in_token(&endpoint, &credentials, duration).map_err(ConsoleError::from)?;

@@ -2,9 +2,10 @@
 
 use std::ffi::OsString;
 
-use super::{Context, login_policy, print, print_or_fail, region_of};
+use super::{Context, login_policy, print, print_or_fail};
 use super::{Error, exit};
 use crate::cli::EnvOutput;
+use crate::identity::region_for;
 use crate::output::{self, env::Format};
 
 const GITHUB_ENV: &str = "GITHUB_ENV";
@@ -36,7 +37,7 @@ pub fn run(
     let credentials = context.resolver().resolve(identity, login_policy(login)?)?;
     let vars = output::credential_vars(
         &credentials,
-        region_of(&context.config, identity),
+        region_for(&context.config, identity),
         &identity.env,
     );
     match destination {

@@ -457,11 +457,6 @@ fn login_policy(login: bool) -> Result<LoginPolicy, Error> {
     })
 }
 
-/// The region an identity's credentials are used in.
-fn region_of<'a>(config: &'a Config, identity: &'a Identity) -> &'a str {
-    crate::identity::region_for(config, identity)
-}
-
 /// The names of the identities carrying every one of `tags` (`Config::tags_of`), or an error
 /// when none does.
 fn tagged(config: &Config, tags: &[String]) -> Result<Vec<String>, Error> {

@@ -177,7 +177,8 @@ impl<'c> Plan<'c> {
     }
 }
 
-/// The region an identity's credentials are used in.
+/// The region an identity's credentials are used in: `Config::region_for`, else
+/// `FALLBACK_REGION`. Every command and the plan ask here.
 pub fn region_for<'c>(config: &'c Config, identity: &'c Identity) -> &'c str {
     config.region_for(identity).unwrap_or(FALLBACK_REGION)
 }
