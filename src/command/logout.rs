@@ -17,9 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
-
-use aws_sdk_sso::error::ProvideErrorMetadata;
+use std::time::Duration;
 
 use super::{Context, expand_path, print};
 use super::{Error, exit};
@@ -27,10 +25,8 @@ use crate::cli::Settings;
 use crate::config::{self, Config, IdentityCenter, Provider, ProviderKind};
 use crate::identity::{Ambient, Plan};
 use crate::provider::ProviderError;
-use crate::provider::sdk::{self, Clients};
-use crate::provider::sso::{self, GrantKind, LoginPolicy, SsoSession, UNAUTHORIZED};
+use crate::provider::sso::{self, GrantKind, SsoSession};
 use crate::store::{self, CredentialStore, EntryKey, Namespace, StoreError, StoreKind, bound_id};
-use crate::upstream::UpstreamError;
 
 /// The cache subdirectories that `logout --all` empties, each with what its files are.
 const CACHE_SUBDIRS: [(&str, &str); 2] = [
@@ -260,11 +256,8 @@ fn obtained_elsewhere(sso: &IdentityCenter, existing: &[EntryKey], known: &[Item
         .collect()
 }
 
-/// Ends the session of `sso` at the portal (`Logout`) when `store` holds its token. The token
-/// goes to the session's own endpoints only. An access token that has expired, or that the
-/// portal rejects, is renewed with the refresh token first (once): the refresh token keeps the
-/// server-side session alive, so a stale access token must not leave it open. A session that
-/// cannot be renewed is over at the portal already.
+/// Ends the session of `sso` at the portal (`SsoSession::end_at_portal`) when `store` holds its
+/// token, and reports it.
 fn end_session(report: &mut Report, sso: &IdentityCenter, store: &CredentialStore) {
     let session = SsoSession::new(sso, store);
     match session.cached() {
@@ -280,42 +273,7 @@ fn end_session(report: &mut Report, sso: &IdentityCenter, store: &CredentialStor
     if report.dry_run {
         return report.line(format!("Would end {what}."));
     }
-    let told = sdk::runtime()
-        .map_err(ProviderError::Runtime)
-        .and_then(|runtime| {
-            runtime.block_on(async {
-                let clients = Clients::new(&sso.region)?;
-                for attempt in 0..2 {
-                    let token = match session
-                        .access_token(&clients, LoginPolicy::Never, SystemTime::now())
-                        .await
-                    {
-                        Ok(token) => token,
-                        Err(ProviderError::LoginRequired { .. }) => return Ok(false),
-                        Err(error) => return Err(error),
-                    };
-                    let sent = clients
-                        .sso_portal(session.endpoints())
-                        .logout()
-                        .access_token(token.expose())
-                        .send()
-                        .await;
-                    match sent {
-                        Ok(_) => return Ok(true),
-                        Err(error)
-                            if error.as_service_error().and_then(|e| e.code())
-                                == Some(UNAUTHORIZED) =>
-                        {
-                            tracing::info!(attempt, "the portal rejected the access token");
-                            session.invalidate_access_token(&token).await?;
-                        }
-                        Err(error) => return Err(UpstreamError::from_sdk("Logout", error).into()),
-                    }
-                }
-                Ok(false)
-            })
-        });
-    match told {
+    match session.end_at_portal() {
         Ok(true) => report.line(format!("Ended {what}.")),
         Ok(false) => tracing::info!("the portal no longer knew the session"),
         Err(error) => {

@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 
+use super::UNAUTHORIZED;
 use super::auth_code;
 use super::device::{self, BrowserPolicy, Grant};
 use super::flow::{Flow, LoginRequest};
@@ -150,6 +151,46 @@ impl<'a> SsoSession<'a> {
         tokio::task::spawn_blocking(move || lock_entry(&key, "to renew the SSO session"))
             .await
             .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Ends the session at the portal (`Logout`), at the session's own endpoints; true when
+    /// the portal was told, false when it no longer knew the session. An access token that has
+    /// expired, or that the portal rejects, is renewed with the refresh token first (once): the
+    /// refresh token keeps the server-side session alive, so a stale access token must not
+    /// leave it open. A session that cannot be renewed is over at the portal already.
+    pub fn end_at_portal(&self) -> Result<bool, ProviderError> {
+        let runtime = crate::provider::sdk::runtime().map_err(ProviderError::Runtime)?;
+        runtime.block_on(async {
+            let clients = Clients::new(&self.provider.region)?;
+            for attempt in 0..2 {
+                let token = match self
+                    .access_token(&clients, LoginPolicy::Never, self.clock.now())
+                    .await
+                {
+                    Ok(token) => token,
+                    Err(ProviderError::LoginRequired { .. }) => return Ok(false),
+                    Err(error) => return Err(error),
+                };
+                let sent = clients
+                    .sso_portal(&self.endpoints)
+                    .logout()
+                    .access_token(token.expose())
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => return Ok(true),
+                    Err(error)
+                        if error.as_service_error().and_then(|e| e.code())
+                            == Some(UNAUTHORIZED) =>
+                    {
+                        tracing::info!(attempt, "the portal rejected the access token");
+                        self.invalidate_access_token(&token).await?;
+                    }
+                    Err(error) => return Err(UpstreamError::from_sdk("Logout", error).into()),
+                }
+            }
+            Ok(false)
+        })
     }
 
     /// A usable access token: cached, refreshed, or from a new login, as `policy` allows.
