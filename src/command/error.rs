@@ -1,5 +1,7 @@
 //! `Error`: every failure that reaches the edge, with its exit code and a hint naming what to
-//! do. Lower layers own their enums; this one wraps them and adds nothing to their wording.
+//! do. Lower layers own their enums and decide their own code and hint; this one wraps them,
+//! delegates to them, and adds nothing to their wording. Its matches are exhaustive: a new
+//! variant must say both.
 
 use std::fmt::Write as _;
 
