@@ -32,6 +32,7 @@ use crate::cli::{Command, Invocation, LogoutTarget, Settings};
 use crate::config::{self, Config, Identity, Provider};
 use crate::exit;
 use crate::identity::Resolver;
+use crate::prompt::{Prompt, TerminalPrompt};
 use crate::provider::github_oidc::GithubEnv;
 use crate::provider::sso::{
     BrowserSupport, DEFAULT_BROWSER_TIMEOUT_SECS, LOGIN_TIMEOUT_ENV, LoginPolicy, LoginRequest,
@@ -383,22 +384,18 @@ const NO_IDENTITY: &str = "false";
 
 /// Ask which of several default identities to use, at the terminal.
 fn choose<'c>(several: &[&'c Identity]) -> Result<&'c Identity, Error> {
-    use std::io::{BufRead, Write};
-    let names = || several.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
     eprintln!("Several identities are marked default:");
     for (number, identity) in several.iter().enumerate() {
         eprintln!("  {}) {}", number + 1, identity.name);
     }
-    eprint!("Use which one? [1-{}] ", several.len());
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut line);
-    line.trim()
-        .parse::<usize>()
-        .ok()
+    TerminalPrompt
+        .ask(&format!("Use which one? [1-{}] ", several.len()))
+        .and_then(|answer| answer.parse::<usize>().ok())
         .and_then(|n| n.checked_sub(1))
         .and_then(|i| several.get(i).copied())
-        .ok_or_else(|| Error::AmbiguousDefault { names: names() })
+        .ok_or_else(|| Error::AmbiguousDefault {
+            names: several.iter().map(|i| i.name.clone()).collect(),
+        })
 }
 
 /// `~/…` is under the home directory; a relative path is relative to the config root.
