@@ -55,6 +55,9 @@ mod names_tags;
 mod permissions;
 /// The shipped reference profiles and the access matrix as code (issue 6).
 mod profiles;
+/// Issue 13: 10,000 provisioned identities: one resolves alone; `list` patterns; `list`
+/// without a reachable store.
+mod provisioned_scale;
 /// Concurrent logins and refreshes; SIGKILL at random points.
 mod races;
 /// Realms: two users of one start URL side by side (issue 15).

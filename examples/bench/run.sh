@@ -63,9 +63,12 @@ purge_role_credentials() {
     keyctl purge -p user "atmos-auth:role-credentials:us-east-1|$start|" >/dev/null 2>&1 || true
   done
 }
+# Further emulators and start URLs that blocks below add, cleaned up with the first.
+extra_pids=() extra_start_urls=()
 cleanup() {
   if [[ -n "$emulator_pid" ]]; then kill "$emulator_pid" 2>/dev/null || true; fi
-  purge_role_credentials "$start_url" "$kinds_start_url"
+  for pid in "${extra_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  purge_role_credentials "$start_url" "$kinds_start_url" "${extra_start_urls[@]}"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -311,6 +314,47 @@ if [[ -n "$aws" ]]; then rss "aws configure get (static profile)" "$aws" configu
 if "$python" -c "import boto3" 2>/dev/null; then
   rss "boto3 credential_process -> atmos-auth" "$python" -c "import boto3; boto3.Session(profile_name='atmos').get_credentials().get_frozen_credentials()"
 fi
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13, provisioned identities (ATMOS_BENCH_PROVISIONED=ACCOUNTSxSETS, default 500x20): the
+# cached path with 5 and with ACCOUNTS×SETS auto-provisioned identities in the profile, its
+# peak RSS, and `list` of them all. Each size gets its own emulator (an organisation of that
+# size, from --org) and its own start URL.
+provisioned_size="${ATMOS_BENCH_PROVISIONED:-500x20}"
+provisioned_accounts="${provisioned_size%x*}" provisioned_sets="${provisioned_size#*x}"
+provisioned_total=$(( provisioned_accounts * provisioned_sets ))
+echo "== provisioned identities: 5 and $provisioned_total ($provisioned_size)"
+for size in small large; do
+  if [[ $size == small ]]; then accounts=1 sets=5; else accounts=$provisioned_accounts sets=$provisioned_sets; fi
+  python3 - "$work/org-$size.json" "$accounts" "$sets" <<'PY'
+import json, sys
+path, accounts, sets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+json.dump({"user": "bench.user", "settings": {"page_size": 100}, "accounts": [
+    {"id": str(600000000000 + i), "name": f"org-{i:04d}", "email": f"aws+org-{i:04d}@example.com",
+     "permission_sets": [f"Set-{n:02d}" for n in range(sets)]} for i in range(accounts)]}, open(path, "w"))
+PY
+  "$work/bin/aws-emulator" --port 0 --auto-approve --org "$work/org-$size.json" >"$work/emulator-$size.log" 2>&1 &
+  extra_pids+=($!)
+  for _ in $(seq 100); do grep -q "listening on" "$work/emulator-$size.log" && break; sleep 0.1; done
+  size_url="$(sed -n 's/^listening on //p' "$work/emulator-$size.log" | head -1)"
+  [[ -n "$size_url" ]] || { cat "$work/emulator-$size.log"; echo "the $size emulator did not start" >&2; exit 1; }
+  size_start_url="https://bench-provisioned-$size-$$-$RANDOM.awsapps.com/start"
+  extra_start_urls+=("$size_start_url")
+  mkdir -p "$config/profiles/provisioned-$size"
+  printf 'description: %s provisioned identities\nauth:\n  providers:\n    sso: {kind: aws/iam-identity-center, region: us-east-1, start_url: "%s", auto_provision_identities: true}\n' \
+    "$(( accounts * sets ))" "$size_start_url" >"$config/profiles/provisioned-$size/atmos.yaml"
+  count=$(( accounts * sets ))
+  export ATMOS_PROFILE="provisioned-$size" AWS_ENDPOINT_URL="$size_url"
+  "$bin" login --no-browser >/dev/null 2>"$work/login-$size.log" || { cat "$work/login-$size.log"; exit 1; }
+  "$bin" credential-process org-0000/Set-03 >/dev/null
+  bench "credential-process, $count provisioned identities" "$runs" "$bin credential-process org-0000/Set-03"
+  bench "env, $count provisioned identities" "$runs" "$bin env org-0000/Set-03"
+  bench "list, $count provisioned identities" "$slow_runs" "$bin list"
+  bench "list 'org-000*', $count provisioned identities" "$slow_runs" "$bin list org-000*"
+  rss "credential-process, $count provisioned identities" "$bin" credential-process org-0000/Set-03
+  rss "list, $count provisioned identities" "$bin" list
+  export ATMOS_PROFILE=bench AWS_ENDPOINT_URL="$url"
+done
 
 # ---------------------------------------------------------------------------------------------
 python3 "$here/report.py" "$results" "$here/RESULTS.md"

@@ -319,6 +319,12 @@ Example:
         /// Only the identities carrying all of these tags (comma-separated).
         #[arg(long, value_name = "TAG,...", value_delimiter = ',')]
         tags: Vec<String>,
+
+        /// Only the identities whose name or alias matches one of these globs, ignoring case:
+        /// `*` any characters (`/` too), `?` one character, `[ab]` one of those, `{x,y}` either
+        /// (quote them from the shell: `list 'plat-*'`).
+        #[arg(value_name = "PATTERN")]
+        patterns: Vec<String>,
     },
 
     /// Check the profile's configuration without touching the network or the keyring.

@@ -115,6 +115,8 @@ pub enum Command {
         format: output::list::Format,
         refresh: bool,
         tags: Vec<String>,
+        /// Globs an identity's name or alias must match (none: every identity).
+        patterns: Vec<String>,
     },
     Validate {
         all_profiles: bool,
@@ -245,10 +247,12 @@ impl Command {
                 format,
                 refresh,
                 tags,
+                patterns,
             } => Self::List {
                 format: list_format(format),
                 refresh,
                 tags,
+                patterns,
             },
             Subcommand::Validate { all_profiles } => Self::Validate { all_profiles },
             Subcommand::Profiles => Self::Profiles,

@@ -62,6 +62,9 @@ pub enum Error {
     #[error("invalid realm `{value}` (--realm / ATMOS_AUTH_REALM): it {problem}")]
     InvalidRealm { value: String, problem: String },
 
+    #[error("invalid pattern `{pattern}`: {problem}")]
+    InvalidPattern { pattern: String, problem: String },
+
     #[error("invalid ATMOS_KEYRING_TIMEOUT: {problem}")]
     InvalidStoreTimeout {
         problem: crate::config::duration::DurationError,
@@ -133,6 +136,7 @@ impl Error {
             | Self::AmbiguousProvider { .. }
             | Self::InvalidStoreKind { .. }
             | Self::InvalidRealm { .. }
+            | Self::InvalidPattern { .. }
             | Self::InvalidStoreTimeout { .. }
             | Self::InvalidLoginTimeout { .. }
             | Self::NotInGithubActions => exit::USAGE,
@@ -164,6 +168,7 @@ impl Error {
             Self::AmbiguousProvider { .. } => "pass `--provider NAME` or an identity".into(),
             Self::InvalidStoreKind { .. } => "use one of: system, secret-service, keyutils, file, memory".into(),
             Self::InvalidRealm { .. } => "a realm is 1 to 64 of `a-z`, `0-9`, `-`, `_`, starting and ending with a letter or digit".into(),
+            Self::InvalidPattern { .. } => "`*` matches any characters, `?` one, `[ab]` one of those, `{x,y}` either".into(),
             Self::InvalidStoreTimeout { .. } => "give a duration such as `5s` or `500ms`".into(),
             Self::InvalidLoginTimeout { .. } => "give a duration such as `90s` or `10m`".into(),
             Self::NotInGithubActions => "use `--format bash` outside GitHub Actions".into(),

@@ -23,6 +23,7 @@ use super::{Context, expand_path, print};
 use super::{Error, exit};
 use crate::cli::Settings;
 use crate::config::{self, Config, IdentityCenter, Provider, ProviderKind};
+use crate::identity::provisioned::Wanted;
 use crate::identity::{Ambient, Plan};
 use crate::provider::ProviderError;
 use crate::provider::sso::{self, GrantKind, SsoSession};
@@ -53,7 +54,7 @@ pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32
     let mut report = Report::new(dry_run, settings.verbose);
     match target {
         Target::Identity(name) => {
-            let context = Context::load(settings)?;
+            let context = Context::load(settings, Wanted::Named(name))?;
             let items = identity_items(&context.config, context.identity(Some(name))?);
             report.remove(&context.store, |existing| {
                 items
@@ -64,7 +65,7 @@ pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32
             });
         }
         Target::Provider(name) => {
-            let context = Context::load(settings)?;
+            let context = Context::load(settings, Wanted::All)?;
             let provider = context.provider(name)?;
             let ProviderKind::IdentityCenter(sso) = &provider.kind else {
                 unreachable!("Context::provider returns Identity Center providers only")
@@ -93,7 +94,7 @@ pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32
                 .ok();
             super::set_realm(settings, loaded.as_ref())?;
             let config = loaded.and_then(|mut config| {
-                crate::identity::provision::extend(&mut config)
+                crate::identity::provisioned::extend(&mut config, Wanted::All)
                     .inspect_err(|error| tracing::debug!(%error, "provisioned identities unusable"))
                     .ok()
                     .map(|_| config)

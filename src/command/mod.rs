@@ -32,6 +32,7 @@ use crate::cli::{Command, Invocation, LogoutTarget, Settings};
 use crate::config::{self, Config, Identity, Provider};
 use crate::exit;
 use crate::identity::Resolver;
+use crate::identity::provisioned::{self, Wanted};
 use crate::prompt::{Prompt, TerminalPrompt};
 use crate::provider::github_oidc::GithubEnv;
 use crate::provider::sso::{
@@ -58,7 +59,7 @@ pub fn run(invocation: Invocation) -> Result<i32, Error> {
             force,
             tags,
         } => {
-            let context = Context::load(&settings)?;
+            let context = Context::load(&settings, Wanted::All)?;
             let request = login_request(use_device_code, no_browser)?;
             if tags.is_empty() {
                 return login::run(
@@ -81,7 +82,7 @@ pub fn run(invocation: Invocation) -> Result<i32, Error> {
                     let mut config = config::load(&settings.load)?;
                     // The realm's provisioned identities, as `logout NAME` sees them.
                     set_realm(&settings, Some(&config))?;
-                    crate::identity::provision::extend(&mut config)?;
+                    provisioned::extend(&mut config, Wanted::All)?;
                     for name in tagged(&config, tags)? {
                         logout::run(&settings, logout::Target::Identity(&name), dry_run)?;
                     }
@@ -104,7 +105,7 @@ pub fn run(invocation: Invocation) -> Result<i32, Error> {
             output,
             login,
         } => env::run(
-            &Context::load(&settings)?,
+            &Context::load(&settings, named(&settings, identity.as_deref()))?,
             identity.as_deref(),
             output,
             login,
@@ -115,7 +116,7 @@ pub fn run(invocation: Invocation) -> Result<i32, Error> {
             server,
             command,
         } => exec::run(
-            &Context::load(&settings)?,
+            &Context::load(&settings, Wanted::All)?,
             identity.as_deref(),
             login,
             server,
@@ -127,22 +128,25 @@ pub fn run(invocation: Invocation) -> Result<i32, Error> {
             server,
             args,
         } => shell::run(
-            &Context::load(&settings)?,
+            &Context::load(&settings, Wanted::All)?,
             identity.as_deref(),
             login,
             server,
             &args,
         ),
-        Command::Whoami { identity, format } => {
-            whoami::run(&Context::load(&settings)?, identity.as_deref(), format)
-        }
-        Command::CredentialProcess { identity } => {
-            credential_process::run(&Context::load(&settings)?, identity.as_deref())
-        }
+        Command::Whoami { identity, format } => whoami::run(
+            &Context::load(&settings, named(&settings, identity.as_deref()))?,
+            identity.as_deref(),
+            format,
+        ),
+        Command::CredentialProcess { identity } => credential_process::run(
+            &Context::load(&settings, named(&settings, identity.as_deref()))?,
+            identity.as_deref(),
+        ),
         Command::AwsConfig { output, tags } => {
             let mut config = config::load(&settings.load)?;
             set_realm(&settings, Some(&config))?;
-            crate::identity::provision::extend(&mut config)?;
+            provisioned::extend(&mut config, Wanted::All)?;
             if !tags.is_empty() {
                 tagged(&config, &tags)?;
             }
@@ -154,7 +158,7 @@ pub fn run(invocation: Invocation) -> Result<i32, Error> {
             print_only,
             duration,
         } => console::run(
-            &Context::load(&settings)?,
+            &Context::load(&settings, named(&settings, identity.as_deref()))?,
             identity.as_deref(),
             destination.as_deref(),
             print_only,
@@ -164,24 +168,38 @@ pub fn run(invocation: Invocation) -> Result<i32, Error> {
             format,
             refresh,
             tags,
+            patterns,
         } => {
-            let mut context = Context::load(&settings)?;
+            let patterns = list::Patterns::new(&patterns)?;
+            let (mut config, mut provisioned) = Context::load_config(&settings, Wanted::All)?;
+            // The configuration is shown without a store (a server without D-Bus); only
+            // `--refresh` needs one, for the session's token.
+            let mut store = Context::open_store(&config);
             if refresh {
-                list::refresh(&context)?;
+                let opened = store?;
+                list::refresh(&config, &opened)?;
                 // Reload the profile (not the store: a `file` store would ask for its password
                 // again) so assignments that went away disappear too.
-                context.config = config::load(&settings.load)?;
-                context.provisioned = crate::identity::provision::extend(&mut context.config)?;
+                (config, provisioned) = Context::load_config(&settings, Wanted::All)?;
+                store = Ok(opened);
             }
             if !tags.is_empty() {
-                tagged(&context.config, &tags)?;
+                tagged(&config, &tags)?;
             }
-            list::run(&context, format, &tags)
+            let shown = list::Shown {
+                tags: &tags,
+                patterns: &patterns,
+                provisioned: &provisioned,
+            };
+            list::run(&config, store.as_ref(), format, &shown)
         }
         Command::Validate { all_profiles } => validate::run(&settings, all_profiles),
         Command::Profiles => profiles::run(&settings),
         Command::Matrix { format, check } => matrix::run(&settings, format, check),
-        Command::Configure { identity } => configure::run(&Context::load(&settings)?, &identity),
+        Command::Configure { identity } => configure::run(
+            &Context::load(&settings, Wanted::Named(&identity))?,
+            &identity,
+        ),
         Command::Completion(registration) => {
             let program = std::env::current_exe()
                 .map(|p| p.to_string_lossy().into_owned())
@@ -206,8 +224,17 @@ pub struct Context {
     mfa_code: Option<String>,
     /// `--identity` / `ATMOS_IDENTITY`.
     identity_flag: Option<String>,
-    /// Identities added from auto-provisioned permission sets.
-    pub provisioned: Vec<String>,
+    /// Whether every provisioned identity was added, or only those a name selects.
+    every_provisioned: bool,
+}
+
+/// The provisioned identities a command resolving the identity `name` (else `--identity`, else
+/// the default, always a written one) needs: only that one.
+fn named<'a>(settings: &'a Settings, name: Option<&'a str>) -> Wanted<'a> {
+    match name.or(settings.identity.as_deref()) {
+        Some(NO_IDENTITY) | None => Wanted::Nothing,
+        Some(name) => Wanted::Named(name),
+    }
 }
 
 /// Chooses this process's realm: `--realm` / `ATMOS_AUTH_REALM` (which wins), else the
@@ -230,10 +257,32 @@ pub(crate) fn set_realm(settings: &Settings, config: Option<&Config>) -> Result<
 }
 
 impl Context {
-    fn load(settings: &Settings) -> Result<Self, Error> {
+    /// Loads the profile with the provisioned identities `wanted`, and opens the store.
+    fn load(settings: &Settings, wanted: Wanted<'_>) -> Result<Self, Error> {
+        let (config, _) = Self::load_config(settings, wanted)?;
+        let store = Self::open_store(&config)?;
+        Ok(Self {
+            config,
+            store,
+            mfa_code: settings.mfa_code.clone(),
+            identity_flag: settings.identity.clone(),
+            every_provisioned: wanted == Wanted::All,
+        })
+    }
+
+    /// The profile, in its realm, with the provisioned identities `wanted`, and their names.
+    fn load_config(
+        settings: &Settings,
+        wanted: Wanted<'_>,
+    ) -> Result<(Config, Vec<String>), Error> {
         let mut config = config::load(&settings.load)?;
         set_realm(settings, Some(&config))?;
-        let provisioned = crate::identity::provision::extend(&mut config)?;
+        let provisioned = provisioned::extend(&mut config, wanted)?;
+        Ok((config, provisioned))
+    }
+
+    /// The credential store `ATMOS_KEYRING_TYPE`, else the profile, names.
+    fn open_store(config: &Config) -> Result<CredentialStore, Error> {
         let kind = match std::env::var(store::KEYRING_TYPE_ENV) {
             Ok(value) if !value.is_empty() => value
                 .parse()
@@ -254,17 +303,10 @@ impl Context {
         };
         // A CI job's credentials end with the job: on a self-hosted runner the per-user keyring
         // (or file) outlives it, and the next job, of another repository, could read them.
-        let store = if GithubEnv::from_process().in_actions {
+        Ok(if GithubEnv::from_process().in_actions {
             store.with_role_credentials_in_process()
         } else {
             store
-        };
-        Ok(Self {
-            config,
-            store,
-            mfa_code: settings.mfa_code.clone(),
-            identity_flag: settings.identity.clone(),
-            provisioned,
         })
     }
 
@@ -281,13 +323,13 @@ impl Context {
 
     /// Like `identity`, but `--identity=false` (or `ATMOS_IDENTITY=false`) selects none.
     pub fn selected(&self, name: Option<&str>) -> Result<Option<&Identity>, Error> {
+        // Only an error lists them all: load every provisioned identity for it.
         let all = || {
-            self.config
-                .auth
-                .identities
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
+            let mut config = self.config.clone();
+            if !self.every_provisioned {
+                let _ = provisioned::extend(&mut config, Wanted::All);
+            }
+            config.auth.identities.into_keys().collect::<Vec<_>>()
         };
         match name.or(self.identity_flag.as_deref()) {
             Some(NO_IDENTITY) => Ok(None),

@@ -4,6 +4,7 @@
 
 mod plan;
 pub mod provision;
+pub mod provisioned;
 mod resolve;
 #[cfg(all(test, unix))]
 mod tests;

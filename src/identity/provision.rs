@@ -1,8 +1,9 @@
 //! Auto-provisioned identities (`auto_provision_identities: true` on an Identity Center
 //! provider): after login, every account the user can see and every permission set they hold
 //! there become identities named `<account-name>/<PermissionSet>`. The list is not secret; it is
-//! cached as JSON (0600, written atomically) and refreshed at login or with `list --refresh`.
-//! Identities written in the profile always win over provisioned ones of the same name.
+//! cached as an index (`provisioned.rs`, 0600, written atomically) and refreshed at login or
+//! with `list --refresh`. Identities written in the profile always win over provisioned ones of
+//! the same name.
 //!
 //! Account names are chosen by each member account's administrators and may hold any
 //! printable character; identity names may not (see `config::name_problem`). Each character
@@ -18,15 +19,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{
-    AccountRef, Config, Identity, IdentityCenter, IdentityKind, ProviderKind, is_name_char,
-    name_problem,
-};
-use crate::paths;
+use crate::config::{IdentityCenter, is_name_char, name_problem};
 use crate::provider::ProviderError;
-use crate::provider::sso::{self, Portal};
+use crate::provider::sso::Portal;
 use crate::secret::Secret;
-use crate::store::{DirFile, PRIVATE_FILE_MODE};
 
 /// One permission set in one account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,14 +30,6 @@ pub struct Assignment {
     pub account_id: String,
     pub account_name: String,
     pub permission_set: String,
-}
-
-/// The cache file for a provider's assignments, bound like its session to the endpoints that
-/// listed them: another endpoint's list is never read for this one.
-fn cache_file(provider: &IdentityCenter) -> std::io::Result<DirFile> {
-    let dir = paths::cache_subdir("provisioned")?;
-    let session = sso::session_id(provider, &sso::endpoints_of(provider));
-    Ok(dir.file(format!("{}.json", paths::file_name_for(&session))))
 }
 
 /// List every assignment through the portal and cache it.
@@ -63,10 +51,7 @@ pub async fn refresh(
         }
     }
     warn_about_names(&assignments);
-    let file = cache_file(provider).map_err(ProviderError::CacheDir)?;
-    let json = serde_json::to_vec_pretty(&assignments).expect("assignments serialize");
-    file.write_atomic(&json, PRIVATE_FILE_MODE)
-        .map_err(ProviderError::CacheDir)?;
+    super::provisioned::save(provider, &assignments).map_err(ProviderError::CacheDir)?;
     Ok(assignments.len())
 }
 
@@ -104,7 +89,7 @@ fn name_of(assignment: &Assignment, shared: &BTreeMap<String, BTreeSet<&str>>) -
 /// The identity name of each usable assignment. Left out: names that are still invalid, and
 /// names that assignments in different accounts would still share (which account is meant
 /// cannot be told from the name).
-fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
+pub(super) fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
     let shared = shared_account_names(assignments);
     let named: Vec<(String, &Assignment)> = assignments
         .iter()
@@ -166,88 +151,6 @@ fn warn_about_names(assignments: &[Assignment]) {
             original.escape_debug()
         );
     }
-}
-
-/// Add the cached assignments of every auto-provisioning provider to `config` as identities,
-/// and return the names added. A written identity of the same name wins; one whose name
-/// differs from a provisioned one only in case is an error at the written name, as two
-/// written names differing only in case are (lookup ignores case).
-pub fn extend(config: &mut Config) -> Result<Vec<String>, crate::config::ConfigError> {
-    let mut clashes = Vec::new();
-    let mut added = Vec::new();
-    let mut new: BTreeMap<String, Identity> = BTreeMap::new();
-    for provider in config.auth.providers.values() {
-        let ProviderKind::IdentityCenter(sso) = &provider.kind else {
-            continue;
-        };
-        if !sso.auto_provision_identities {
-            continue;
-        }
-        let Some(assignments) = cache_file(sso)
-            .ok()
-            .and_then(|file| file.read().ok())
-            .and_then(|bytes| serde_json::from_slice::<Vec<Assignment>>(&bytes).ok())
-        else {
-            continue;
-        };
-        for (name, assignment) in usable(&assignments) {
-            let Ok(account_id) = assignment.account_id.parse() else {
-                continue;
-            };
-            if let Some(written) = config
-                .auth
-                .identities
-                .values()
-                .find(|written| written.name.eq_ignore_ascii_case(&name))
-            {
-                if written.name != name {
-                    clashes.push(crate::config::Diagnostic::new(
-                        written.location.clone(),
-                        format!(
-                            "identity `{}` differs from the provisioned identity `{name}` only in case",
-                            written.name
-                        ),
-                        Some(format!("rename it, or name it `{name}` to replace the provisioned one")),
-                    ));
-                }
-                continue;
-            }
-            // Two accounts whose names differ only in case: the first keeps the name.
-            if new.keys().any(|taken| taken.eq_ignore_ascii_case(&name)) {
-                continue;
-            }
-            added.push(name.clone());
-            new.insert(
-                name.clone(),
-                Identity {
-                    name,
-                    kind: IdentityKind::PermissionSet {
-                        provider: provider.name.clone(),
-                        permission_set: assignment.permission_set.clone(),
-                        account: AccountRef::Id(account_id),
-                    },
-                    default: false,
-                    alias: None,
-                    env: BTreeMap::new(),
-                    region: None,
-                    // The permission set's name may hold a comma, which no tag can.
-                    tags: ["provisioned", assignment.permission_set.as_str()]
-                        .into_iter()
-                        .filter(|tag| crate::config::is_tag(tag))
-                        .map(str::to_owned)
-                        .collect(),
-                    location: provider.location.clone(),
-                },
-            );
-        }
-    }
-    if !clashes.is_empty() {
-        return Err(crate::config::ConfigError::Invalid {
-            diagnostics: clashes,
-        });
-    }
-    config.auth.identities.extend(new);
-    Ok(added)
 }
 
 #[cfg(test)]

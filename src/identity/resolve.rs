@@ -105,6 +105,13 @@ impl<'a> Resolver<'a> {
         Ok(cache::load(self.store, &key(&plan, plan.keys.len() - 1))?)
     }
 
+    /// The store entry holding the identity's credentials (for `list`, which lists the store's
+    /// entries once instead of reading one per identity).
+    pub fn stored_key(&self, identity: &Identity) -> EntryKey {
+        let plan = Plan::new(self.config, identity, &self.ambient);
+        key(&plan, plan.keys.len() - 1)
+    }
+
     /// Delete the cached credentials of every link of the identity's chain.
     pub fn forget(&self, identity: &Identity) -> Result<(), ProviderError> {
         let plan = Plan::new(self.config, identity, &self.ambient);

@@ -224,6 +224,12 @@ impl DirFile {
         Ok(bytes)
     }
 
+    /// The file opened read-only, for reading parts of it. A symlink in its place is not
+    /// followed: it fails to open.
+    pub fn open_read(&self) -> io::Result<File> {
+        self.open(false)
+    }
+
     /// [`write_atomic`] into the held directory: a temp file beside it (created, never opened
     /// through a symlink), exact `mode`, fsync, rename, fsync of the directory.
     #[cfg(unix)]
