@@ -83,6 +83,31 @@ pub fn open_private_dir(base: &std::path::Path, own: &[&str]) -> io::Result<Priv
     Ok(PrivateDir::new(dir, shown))
 }
 
+/// Like [`open_private_dir`], for a `base` that must itself be the user's own and closed to
+/// everyone else (a runtime directory, mode 0700): refused when another user owns it or group or
+/// others have any access to it. The last directory of `own` is made 0700. (Linux: only the
+/// `system` store's role-credential tier needs it.)
+#[cfg(target_os = "linux")]
+pub fn open_owned_private_dir(base: &std::path::Path, own: &[&str]) -> io::Result<PrivateDir> {
+    let base = std::path::absolute(base)?;
+    let (Some(parent), Some(name)) = (base.parent(), base.file_name()) else {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("`{}` cannot be a private directory", base.display()),
+        ));
+    };
+    let (parent, mut shown) = walk::open_trusted(parent)?;
+    shown.push(name);
+    let mut dir = walk::open_closed(&parent, name, &shown)?;
+    for name in own {
+        shown.push(name);
+        dir = walk::open_own(&dir, name, &shown)?;
+    }
+    let private = PrivateDir::new(dir, shown);
+    private.make_private()?;
+    Ok(private)
+}
+
 /// Windows has no mode bits; the user profile directory is private by its ACL.
 #[cfg(not(unix))]
 pub fn open_private_dir(base: &std::path::Path, own: &[&str]) -> io::Result<PrivateDir> {
@@ -254,6 +279,41 @@ mod walk {
                 Component::RootDir | Component::CurDir | Component::Prefix(_) => {}
             }
         }
+    }
+
+    /// Opens the existing directory `name` in `dir` (at `path`), never through a symlink, and
+    /// checks that it is the user's own and closed to group and others.
+    #[cfg(target_os = "linux")]
+    pub(super) fn open_closed(dir: &File, name: &std::ffi::OsStr, path: &Path) -> io::Result<File> {
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let opened = match openat(dir, name, flags, Mode::empty()) {
+            Ok(fd) => File::from(fd),
+            Err(Errno::LOOP | Errno::NOTDIR) => {
+                return Err(refuse(
+                    path,
+                    "it is not a directory (or is a symbolic link)",
+                    "it must be a directory of your own",
+                ));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        let metadata = opened.metadata()?;
+        let mode = metadata.mode() & 0o7777;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if metadata.uid() != unsafe { libc::geteuid() } {
+            let exposure = Exposure::Owner {
+                uid: metadata.uid(),
+            };
+            return Err(refuse(path, exposure, "it must be your own"));
+        }
+        if mode & 0o077 != 0 {
+            return Err(refuse(
+                path,
+                format!("group or others have access to it (mode {mode:04o})"),
+                "run `chmod 700` on it",
+            ));
+        }
+        Ok(opened)
     }
 
     /// Opens `name` in `dir` (at `path`): one of atmos-auth's own directories, which must be a

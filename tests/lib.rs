@@ -62,6 +62,8 @@ mod provisioned_scale;
 mod races;
 /// Realms: two users of one start URL side by side (issue 15).
 mod realms;
+/// Issue 13: role credentials of many identities sealed under `$XDG_RUNTIME_DIR`.
+mod role_tier;
 /// `exec --server`, `shell --server`: the per-command credential server (issue 14).
 mod server;
 /// `shell`: the identity's environment, nesting, exit status, the interactive banner (issue 12).

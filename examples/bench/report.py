@@ -138,6 +138,16 @@ if base and aws_cached:
 if (200, 1) in conc:
     ups = [u for _, u, _ in conc[(200, 1)]]
     checks.append(("200 concurrent calls, one identity: exactly 1 upstream call", all(u == 1 for u in ups), ", ".join(map(str, ups))))
+TIER = "atmos-auth credential-process (tier, 50 identities, nobody)"
+if TIER in rows:
+    checks.append((f"{TIER}: median ≤ 3 ms", rows[TIER][0] <= 3, f"{rows[TIER][0]:.2f} ms"))
+if "tier_files" in scalars:
+    cached = int(scalars["tier_files"])
+    again = int(scalars.get("tier_second_pass_upstream_calls", -1))
+    checks.append(("50 identities of an ordinary user all cached, none fetched again", cached == 50 and again == 0, f"{cached} files, {again} calls"))
+if (50, 50) in conc:
+    walls = [w for w, _, _ in conc[(50, 50)]]
+    checks.append(("50 first requests for 50 identities at 50 ms latency: median < 400 ms", statistics.median(walls) < 400, f"{statistics.median(walls):.0f} ms"))
 if BASELINE in rss:
     peak = max(rss[BASELINE])
     checks.append(("peak RSS of a cached call ≤ 10 MiB", peak <= 10, f"{peak:.1f} MiB"))

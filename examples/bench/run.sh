@@ -300,6 +300,83 @@ for n in 50 200; do
   done
 done
 
+# ---------------------------------------------------------------------------------------------
+# Issue 13: 50 identities of an ordinary user (nobody: 20,000 bytes of kernel key quota, about a
+# dozen role credentials) in the default store, whose role credentials go to the runtime-dir
+# tier; and 50 concurrent first requests for those 50 identities with 50 ms per
+# GetRoleCredentials (the emulator's delay fault), SSO session valid. Runs in a keyring session
+# of nobody's own (tests/keyring-session.sh, which gives it a 0700 XDG_RUNTIME_DIR), against a
+# second emulator whose organisation has 10 accounts × 5 permission sets.
+echo "== 50 identities as an ordinary user (role-credential tier), 50 concurrent first requests"
+tier_uid=65534
+chmod 711 "$work"
+tier="$work/tier"
+mkdir -p "$tier/out" "$tier/config/profiles/fifty"
+cp "$bin" "$tier/atmos-auth"
+python3 - "$tier" "https://bench-tier-$$-$RANDOM.awsapps.com/start" <<'PY'
+import json, sys
+tier, start_url = sys.argv[1], sys.argv[2]
+sets = ["Admin", "Apply", "Plan", "Read", "State"]
+accounts = [{"id": f"{100000000000 + i:012d}", "name": f"acct-{i:02d}", "email": f"aws+{i}@example.com",
+             "permission_sets": sets} for i in range(10)]
+json.dump({"user": "bench.user", "accounts": accounts}, open(f"{tier}/org.json", "w"))
+lines = ["accounts:"] + [f'  {a["name"]}: "{a["id"]}"' for a in accounts]
+lines += ["auth:", "  providers:", "    sso: {kind: aws/iam-identity-center, region: us-east-1, "
+          f"start_url: \"{start_url}\"}}", "  identities:"]
+names = [f'{a["name"]}/{s}' for a in accounts for s in sets]
+for name in names:
+    account, role = name.split("/")
+    lines.append(f"    {name}: {{kind: aws/permission-set, via: {{provider: sso}}, "
+                 f"principal: {{name: {role}, account: {{name: {account}}}}}}}")
+open(f"{tier}/config/atmos.yaml", "w").write("\n".join(lines) + "\n")
+open(f"{tier}/config/profiles/fifty/atmos.yaml", "w").write("description: fifty identities\n")
+open(f"{tier}/names", "w").write("\n".join(names) + "\n")
+PY
+"$work/bin/aws-emulator" --port 0 --auto-approve --org "$tier/org.json" >"$tier/emulator.log" 2>&1 &
+tier_emulator_pid=$!
+for _ in $(seq 100); do grep -q "listening on" "$tier/emulator.log" && break; sleep 0.1; done
+tier_url="$(sed -n 's/^listening on //p' "$tier/emulator.log" | head -1)"
+chown -R "$tier_uid:$tier_uid" "$tier"
+cat >"$tier/inner.sh" <<'INNER'
+set -euo pipefail
+cd "$TIER"
+export ATMOS_CLI_CONFIG_PATH="$TIER/config" ATMOS_PROFILE=fifty XDG_CACHE_HOME="$HOME/cache"
+mapfile -t names <names
+calls() { python3 -c "import json, sys, urllib.request; print(json.load(urllib.request.urlopen(sys.argv[1] + '/_emulator/calls'))['by_op'].get(sys.argv[2], 0))" "$AWS_ENDPOINT_URL" "$1"; }
+./atmos-auth login --no-browser >/dev/null 2>out/login.log
+for name in "${names[@]}"; do ./atmos-auth credential-process "$name" >/dev/null; done
+before=$(calls GetRoleCredentials)
+for name in "${names[@]}"; do ./atmos-auth credential-process "$name" >/dev/null; done
+echo "tier_files $(find "$XDG_RUNTIME_DIR/atmos-auth/role-credentials" -type f ! -name '.*' | wc -l)" >>out/scalars
+echo "tier_second_pass_upstream_calls $(( $(calls GetRoleCredentials) - before ))" >>out/scalars
+hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "out/cached.json" \
+  "./atmos-auth credential-process ${names[17]}" >/dev/null
+for rep in 1 2 3; do
+  rm -f "$XDG_RUNTIME_DIR/atmos-auth/role-credentials/"*
+  python3 -c "import json, sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + '/_emulator/fault', json.dumps({'op': 'GetRoleCredentials', 'fault': {'delay_ms': 50}, 'count': 50}).encode(), method='POST'))" "$AWS_ENDPOINT_URL"
+  before=$(calls GetRoleCredentials)
+  started=$(date +%s%N)
+  pids=()
+  for name in "${names[@]}"; do ./atmos-auth credential-process "$name" >/dev/null 2>>out/concurrent.err & pids+=($!); done
+  failed=0
+  for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
+  wall=$(python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) / 1e6:.1f}')" "$started" "$(date +%s%N)")
+  echo "concurrent 50 50 $rep $wall $(( $(calls GetRoleCredentials) - before )) $failed" >>out/concurrency
+done
+keyctl purge -s user 'atmos-auth:role-credentials:#role-tier-key' >/dev/null 2>&1 || true
+INNER
+setpriv --reuid="$tier_uid" --regid="$tier_uid" --clear-groups -- env -i PATH="$PATH" HOME="$tier" \
+  TIER="$tier" RUNS="$runs" AWS_ENDPOINT_URL="$tier_url" ATMOS_BENCH_INNER=1 \
+  "$repo/tests/keyring-session.sh" bash "$tier/inner.sh" 2>"$tier/out/session.err" \
+  || { cat "$tier/out/session.err" "$tier/out/login.log" 2>/dev/null; kill "$tier_emulator_pid"; exit 1; }
+kill "$tier_emulator_pid" 2>/dev/null || true
+cp "$tier/out/cached.json" "$results/atmos-auth credential-process (tier, 50 identities, nobody).json"
+cat "$tier/out/scalars" >>"$results/scalars"
+cat "$tier/out/concurrency" >>"$results/concurrency"
+printf '   %-44s %s ms\n' "cached call, 50 identities cached, nobody" "$(python3 -c "import json, sys; print(f\"{json.load(open(sys.argv[1]))['results'][0]['median'] * 1e3:.2f}\")" "$tier/out/cached.json")"
+sed 's/^concurrent 50 50 \([0-9]\) \([0-9.]*\) \([0-9]*\) \([0-9]*\)/   50 first requests, 50 identities, 50 ms latency, run \1: \2 ms, \3 GetRoleCredentials, \4 failed/' "$tier/out/concurrency"
+note "The 50-identity rows (issue 13) run as nobody in a keyring session of its own, against an organisation of 10 accounts × 5 permission sets; the concurrent row adds 50 ms to every GetRoleCredentials."
+
 echo "== peak RSS of a cached call (/usr/bin/time -v, 10 runs each)"
 rss() {
   local name="$1"

@@ -111,10 +111,25 @@ pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32
                     }
                 }
             }
+            // The `system` store (Linux) lists its layers' entries too, which the `keyutils`
+            // and `secret-service` stores before it have listed: it reports only its own.
+            let mut in_layers: Vec<EntryKey> = Vec::new();
             for store in &stores {
                 report.remove(store, |existing| {
-                    existing
-                        .iter()
+                    let own: Vec<&EntryKey> = match store.kind() {
+                        StoreKind::Keyutils | StoreKind::SecretService => {
+                            in_layers.extend(existing.iter().cloned());
+                            existing.iter().collect()
+                        }
+                        StoreKind::System if cfg!(target_os = "linux") => existing
+                            .iter()
+                            .filter(|key| !in_layers.contains(key))
+                            .collect(),
+                        StoreKind::System | StoreKind::Memory | StoreKind::File => {
+                            existing.iter().collect()
+                        }
+                    };
+                    own.into_iter()
                         .filter(|key| include_user_keys || key.namespace() != Namespace::UserKeys)
                         .filter(|key| all_realms || store::realm::in_current(key.id()).is_some())
                         .map(|key| Item {
@@ -315,8 +330,13 @@ fn every_store(
     report: &mut Report,
 ) -> Result<Vec<CredentialStore>, Error> {
     let timeout = super::store_timeout()?;
+    // On Linux `system` comes last, for what only it holds: its role-credential tier.
     let kinds: &[StoreKind] = if cfg!(target_os = "linux") {
-        &[StoreKind::Keyutils, StoreKind::SecretService]
+        &[
+            StoreKind::Keyutils,
+            StoreKind::SecretService,
+            StoreKind::System,
+        ]
     } else {
         &[StoreKind::System]
     };

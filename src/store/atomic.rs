@@ -198,6 +198,11 @@ impl PrivateDir {
 }
 
 impl DirFile {
+    /// The file's name in its directory.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The file's path, for messages and for other programs.
     pub fn path(&self) -> PathBuf {
         self.dir.path.join(&self.name)

@@ -201,9 +201,12 @@ fn list(kind: StoreKind, backend: &Arc<Backend>) -> Result<Vec<EntryKey>, StoreE
                 source: BackendError::new(other),
             },
         })?;
+        // The role-credential tier's key is no entry: `layered.rs` removes it with the tier.
+        let tier_key = super::role_tier::key_entry();
         return Ok(descriptions
             .iter()
             .filter_map(|description| EntryKey::from_user(&description[prefix.len()..]))
+            .filter(|entry| *entry != tier_key)
             .collect());
     }
     let spec = HashMap::from([("service", EntryKey::SERVICE)]);

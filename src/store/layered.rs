@@ -39,12 +39,25 @@
 //! under the kind `system`.
 //!
 //! The `secret-service` and `keyutils` kinds stay single stores; only `system` is layered.
+//!
+//! In front of the kernel keyring, role credentials go to the runtime-directory tier
+//! (`role_tier.rs`) when the process has a usable `$XDG_RUNTIME_DIR`: files there, sealed with a
+//! key the kernel keyring keeps, so that any number of identities fit in a few dozen bytes of
+//! kernel quota and none reaches a disk. A read tries the tier first (one file open, one kernel
+//! read of the key, one decryption); a miss carries on as above, so credentials cached in the
+//! kernel keyring by an earlier version, or by a process without a runtime directory, are still
+//! found. A save goes to the tier and removes any kernel-keyring copy (freeing its quota); if the
+//! tier cannot take it (its key refused by a full kernel keyring, a full tmpfs), the save carries
+//! on as above. Without a runtime directory, or with one that is refused (another user's, or open
+//! to others: one warning says why), role credentials live in the kernel keyring alone.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use super::keyring::KeyringStore;
-use super::{EntryKey, Namespace, StoreError, StoreKind};
+use super::role_tier::{self, RoleTier, TierKey, Unusable};
+use super::{BackendError, EntryKey, FileLock, Namespace, StoreError, StoreKind, StoreOp};
 use crate::secret::Secret;
 
 #[derive(Debug)]
@@ -57,6 +70,11 @@ pub(super) struct LayeredStore {
     kernel_down: AtomicBool,
     /// Set once the user has been told that role credentials are not being cached.
     warned: AtomicBool,
+    /// The runtime-directory tier, opened by the first role-credential operation; `None` when
+    /// this process has no usable runtime directory.
+    tier: OnceLock<Option<RoleTier>>,
+    /// Role-credential entries this process looked for in the Secret Service and did not find.
+    absent_from_secret_service: Mutex<Vec<EntryKey>>,
 }
 
 impl LayeredStore {
@@ -67,12 +85,30 @@ impl LayeredStore {
             secret_service: KeyringStore::open(StoreKind::System, timeout)?,
             kernel_down: AtomicBool::new(false),
             warned: AtomicBool::new(false),
+            tier: OnceLock::new(),
+            absent_from_secret_service: Mutex::new(Vec::new()),
         })
+    }
+
+    /// [`LayeredStore::open`] with the tier under `runtime_dir` (none: no tier), whatever this
+    /// process's environment says.
+    #[cfg(test)]
+    pub(super) fn open_with_runtime_dir(
+        timeout: Duration,
+        runtime_dir: Option<&std::path::Path>,
+    ) -> Result<Self, StoreError> {
+        let store = Self::open(timeout)?;
+        let tier = runtime_dir.map(|dir| RoleTier::open_in(dir).expect("a usable runtime dir"));
+        let _ = store.tier.set(tier);
+        Ok(store)
     }
 
     pub(super) fn load(&self, key: &EntryKey) -> Result<Option<Secret<String>>, StoreError> {
         if !in_kernel(key) {
             return self.secret_service.load(key);
+        }
+        if let Some(value) = self.tier_load(key) {
+            return Ok(Some(value));
         }
         if let Some(kernel) = self.kernel() {
             match kernel.load(key) {
@@ -81,7 +117,16 @@ impl LayeredStore {
                 Err(error) => self.kernel_failed(key, &error),
             }
         }
+        // This version never saves role credentials there: once looked for, an entry cannot
+        // appear in the Secret Service during this process, and the resolver's second read
+        // (under the entry's lock) need not ask the daemon, which serves every process in turn.
+        if self.not_in_secret_service(key) {
+            return Ok(None);
+        }
         let value = self.secret_service.load(key)?;
+        if value.is_none() {
+            self.lock_absent().push(key.clone());
+        }
         if let (Some(value), Some(kernel)) = (&value, self.kernel()) {
             // Move it off the disk, so the next read is a kernel hit; failing to is only slower.
             match kernel.save(key, value, None) {
@@ -105,6 +150,9 @@ impl LayeredStore {
         if !in_kernel(key) {
             return self.secret_service.save(key, value, lifetime);
         }
+        if self.tier_save(key, value, lifetime) {
+            return Ok(());
+        }
         let Err(error) = self.kernel.save(key, value, lifetime) else {
             return Ok(());
         };
@@ -125,6 +173,19 @@ impl LayeredStore {
     }
 
     pub(super) fn delete(&self, key: &EntryKey) -> Result<(), StoreError> {
+        if in_kernel(key)
+            && let Some(tier) = self.tier()
+        {
+            tier.remove(key)
+                .map_err(|source| tier_failed(StoreOp::Delete, key, source))?;
+            // Nothing left to open with the key: it goes too (logout leaves no trace).
+            if tier.is_empty()
+                && let Some(kernel) = self.kernel()
+                && let Err(error) = kernel.delete(&role_tier::key_entry())
+            {
+                tracing::debug!(%error, "could not remove the role-credential tier's key");
+            }
+        }
         if in_kernel(key)
             && let Some(kernel) = self.kernel()
             && let Err(error) = kernel.delete(key)
@@ -149,12 +210,164 @@ impl LayeredStore {
             }
             _ => Vec::new(),
         };
+        if let Some(tier) = self.tier() {
+            for entry in tier.entries().map_err(|source| StoreError::ListFailed {
+                kind: StoreKind::System,
+                source: BackendError::new(source),
+            })? {
+                if !entries.contains(&entry) {
+                    entries.push(entry);
+                }
+            }
+        }
         for entry in self.secret_service.entries()? {
             if !entries.contains(&entry) {
                 entries.push(entry);
             }
         }
         Ok(entries)
+    }
+
+    /// Whether `key` was looked for in the Secret Service by this process and not found.
+    fn not_in_secret_service(&self, key: &EntryKey) -> bool {
+        self.lock_absent().contains(key)
+    }
+
+    fn lock_absent(&self) -> std::sync::MutexGuard<'_, Vec<EntryKey>> {
+        // A panic while holding it cannot leave the list inconsistent: it only ever grows.
+        self.absent_from_secret_service
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The runtime-directory tier, opened on first use; a refused runtime directory is said once.
+    fn tier(&self) -> Option<&RoleTier> {
+        self.tier
+            .get_or_init(|| match RoleTier::open() {
+                Ok(tier) => tier,
+                Err(error) => {
+                    tracing::warn!(
+                        "{error}; role credentials are kept in the kernel keyring only, which \
+                         holds about a dozen for an ordinary user"
+                    );
+                    None
+                }
+            })
+            .as_ref()
+    }
+
+    /// `key`'s value from the tier; `None` on any miss. A file that cannot be used is removed,
+    /// with a warning when it was damaged; no failure here stops the caller, who reads the
+    /// layers below.
+    fn tier_load(&self, key: &EntryKey) -> Option<Secret<String>> {
+        let (tier, kernel) = (self.tier()?, self.kernel()?);
+        let sealed = match tier.read(key) {
+            Ok(sealed) => sealed?,
+            Err(error) => {
+                tracing::debug!(entry = %key, %error, "could not read the role-credential tier");
+                return None;
+            }
+        };
+        let unusable = match self.load_tier_key(kernel) {
+            Ok(Some(tier_key)) => {
+                match role_tier::open(&tier_key, key, &sealed, role_tier::now_secs()) {
+                    Ok(value) => return Some(value),
+                    Err(unusable) => unusable,
+                }
+            }
+            // The key is gone (purged, timed out): what it sealed is unreadable for good.
+            Ok(None) => Unusable::OtherKey,
+            Err(error) => {
+                self.kernel_failed(key, &error);
+                return None;
+            }
+        };
+        if unusable == Unusable::Tampered {
+            tracing::warn!(
+                "`{}` does not hold what atmos-auth wrote there for `{key}`; removed it and \
+                 fetching the credentials again",
+                tier.path().display()
+            );
+        }
+        tracing::debug!(entry = %key, ?unusable, "unusable role-credential file removed");
+        if let Err(error) = tier.remove(key) {
+            tracing::debug!(entry = %key, %error, "could not remove an unusable tier file");
+        }
+        None
+    }
+
+    /// Saves `key` in the tier; `false` when there is no tier or it could not take the value
+    /// (the caller then uses the kernel keyring).
+    fn tier_save(
+        &self,
+        key: &EntryKey,
+        value: &Secret<String>,
+        lifetime: Option<Duration>,
+    ) -> bool {
+        let (Some(tier), Some(kernel)) = (self.tier(), self.kernel()) else {
+            return false;
+        };
+        let saved = self.tier_key_for_save(tier, kernel).and_then(|tier_key| {
+            let sealed = role_tier::seal(&tier_key, key, value, role_tier::expiry_after(lifetime))
+                .map_err(|source| tier_failed(StoreOp::Save, key, source))?;
+            tier.write(key, &sealed)
+                .map_err(|source| tier_failed(StoreOp::Save, key, source))
+        });
+        match saved {
+            Ok(()) => {
+                // A copy in the kernel keyring (earlier version, or a run without a runtime
+                // directory) would only hold quota now.
+                if let Err(error) = kernel.delete(key) {
+                    tracing::debug!(entry = %key, %error, "could not remove a kernel-keyring copy");
+                }
+                true
+            }
+            Err(error) => {
+                tracing::debug!(entry = %key, %error, "role-credential tier refused the save");
+                false
+            }
+        }
+    }
+
+    /// The tier's key from the kernel keyring; `None` when there is none (or not one this
+    /// version wrote).
+    fn load_tier_key(&self, kernel: &KeyringStore) -> Result<Option<TierKey>, StoreError> {
+        Ok(kernel
+            .load(&role_tier::key_entry())?
+            .as_ref()
+            .and_then(TierKey::from_stored))
+    }
+
+    /// The tier's key for a save, made if there is none, its kernel timeout renewed to
+    /// [`role_tier::KEY_LIFETIME`] so that it outlives what it is about to seal. A new key is made
+    /// under the tier's lock, so that processes racing to make one agree on it.
+    fn tier_key_for_save(
+        &self,
+        tier: &RoleTier,
+        kernel: &KeyringStore,
+    ) -> Result<TierKey, StoreError> {
+        let entry = role_tier::key_entry();
+        let tier_key = match self.load_tier_key(kernel)? {
+            Some(tier_key) => tier_key,
+            None => {
+                let lock_file = tier.key_lock();
+                let _lock =
+                    FileLock::exclusive(&lock_file, tier.key_lock_timeout()).map_err(|source| {
+                        tier_failed(StoreOp::Save, &entry, std::io::Error::other(source))
+                    })?;
+                match self.load_tier_key(kernel)? {
+                    Some(tier_key) => tier_key,
+                    None => {
+                        let made = TierKey::generate()
+                            .map_err(|source| tier_failed(StoreOp::Save, &entry, source))?;
+                        kernel.save(&entry, &made.to_stored(), Some(role_tier::KEY_LIFETIME))?;
+                        return Ok(made);
+                    }
+                }
+            }
+        };
+        kernel.save(&entry, &tier_key.to_stored(), Some(role_tier::KEY_LIFETIME))?;
+        Ok(tier_key)
     }
 
     /// The kernel layer, unless it has failed for good in this process.
@@ -175,6 +388,16 @@ impl LayeredStore {
             self.kernel_down.store(true, Ordering::Relaxed);
         }
         tracing::debug!(entry = %key, %error, down, "kernel keyring layer failed; using the Secret Service");
+    }
+}
+
+/// A failure of the tier's files, reported under the `system` store.
+fn tier_failed(op: StoreOp, key: &EntryKey, source: std::io::Error) -> StoreError {
+    StoreError::Backend {
+        kind: StoreKind::System,
+        op,
+        key: key.clone(),
+        source: BackendError::new(source),
     }
 }
 

@@ -26,6 +26,7 @@
 //! - `keyring.rs`: the keyring-backed stores, on a worker thread with a timeout.
 //! - `keyutils.rs`: which kernel keyrings the `keyutils` store uses, and why.
 //! - `layered.rs`: the Linux `system` store, and which entry lives in which layer.
+//! - `role_tier.rs`: its role-credential tier, sealed files under `$XDG_RUNTIME_DIR`.
 //! - `memory.rs`: the process-local `memory` store, for tests.
 //! - `file.rs`: the encrypted `file` store; `file_format.rs` its bytes and crypto;
 //!   `password.rs` where its password comes from.
@@ -49,6 +50,8 @@ mod lock;
 mod memory;
 mod password;
 pub mod realm;
+#[cfg(target_os = "linux")]
+mod role_tier;
 #[cfg(test)]
 mod tests;
 
@@ -167,6 +170,20 @@ impl CredentialStore {
         Ok(Self {
             kind: StoreKind::File,
             backend: Backend::File(FileStore::open(path.into(), password, timeout, kdf, floor)?),
+            role_credentials_in_process: false,
+        })
+    }
+
+    /// The `system` store with its role-credential tier under `runtime_dir` (none: the kernel
+    /// keyring alone), whatever `XDG_RUNTIME_DIR` says.
+    #[cfg(all(test, target_os = "linux"))]
+    pub(crate) fn open_system_for_test(
+        runtime_dir: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<Self, StoreError> {
+        Ok(Self {
+            kind: StoreKind::System,
+            backend: Backend::Layered(LayeredStore::open_with_runtime_dir(timeout, runtime_dir)?),
             role_credentials_in_process: false,
         })
     }

@@ -238,12 +238,13 @@ mod linux {
         round_trip(StoreKind::System, "system-round-trip");
     }
 
-    /// `system` keeps role credentials in the kernel keyring and everything else in the Secret
-    /// Service, each where the single-backend store of that kind finds it.
+    /// Without a runtime directory, `system` keeps role credentials in the kernel keyring and
+    /// everything else in the Secret Service, each where the single-backend store of that kind
+    /// finds it.
     #[test]
     fn system_puts_role_credentials_in_the_kernel_keyring() {
         session_bus();
-        let system = CredentialStore::open(StoreKind::System, TIMEOUT).unwrap();
+        let system = CredentialStore::open_system_for_test(None, TIMEOUT).unwrap();
         let keyutils = CredentialStore::open(StoreKind::Keyutils, TIMEOUT).unwrap();
         let secret_service = CredentialStore::open(StoreKind::SecretService, TIMEOUT).unwrap();
 
@@ -267,6 +268,51 @@ mod linux {
         system.delete(&session).unwrap();
         assert!(keyutils.load(&role).unwrap().is_none());
         assert!(secret_service.load(&session).unwrap().is_none());
+    }
+
+    /// With a runtime directory, `system` keeps role credentials sealed there (issue 13): none
+    /// in the kernel keyring but the tier's key, none in the Secret Service; a copy an earlier
+    /// run left in the kernel keyring is removed by the save, and the delete of the last entry
+    /// removes the key too.
+    #[test]
+    fn system_puts_role_credentials_in_the_runtime_dir_tier() {
+        session_bus();
+        let runtime = tempfile::tempdir().unwrap();
+        let private = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+        std::fs::set_permissions(runtime.path(), private).unwrap();
+        let system = CredentialStore::open_system_for_test(Some(runtime.path()), TIMEOUT).unwrap();
+        let keyutils = CredentialStore::open(StoreKind::Keyutils, TIMEOUT).unwrap();
+        let secret_service = CredentialStore::open(StoreKind::SecretService, TIMEOUT).unwrap();
+        let tier_key = EntryKey::new(Namespace::RoleCredentials, "#role-tier-key");
+
+        let role = key(Namespace::RoleCredentials, "system-tier");
+        keyutils
+            .save(&role, &Secret::from("left-by-a-run-without-tier"))
+            .unwrap();
+        system.save(&role, &Secret::from("short-lived")).unwrap();
+        assert_eq!(system.load(&role).unwrap().unwrap().expose(), "short-lived");
+        assert!(keyutils.load(&role).unwrap().is_none());
+        assert!(keyutils.load(&tier_key).unwrap().is_some());
+        assert!(secret_service.load(&role).unwrap().is_none());
+        let files = std::fs::read_dir(runtime.path().join("atmos-auth/role-credentials"))
+            .unwrap()
+            .filter(|entry| {
+                !entry
+                    .as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with('.')
+            })
+            .count();
+        assert_eq!(files, 1);
+        assert!(system.entries().unwrap().contains(&role));
+        assert!(!system.entries().unwrap().contains(&tier_key));
+
+        system.delete(&role).unwrap();
+        assert!(system.load(&role).unwrap().is_none());
+        assert!(!system.entries().unwrap().contains(&role));
+        assert!(keyutils.load(&tier_key).unwrap().is_none());
     }
 
     /// Role credentials found only in the Secret Service (saved there by an earlier version) are
