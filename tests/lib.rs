@@ -64,6 +64,8 @@ mod races;
 mod realms;
 /// Issue 13: role credentials of many identities sealed under `$XDG_RUNTIME_DIR`.
 mod role_tier;
+/// Issue 13: hundreds of accounts provisioned concurrently under throttling.
+mod scale;
 /// `exec --server`, `shell --server`: the per-command credential server (issue 14).
 mod server;
 /// `shell`: the identity's environment, nesting, exit status, the interactive banner (issue 12).

@@ -4,13 +4,14 @@
 # aws-sso-util), the cold path through the emulator, concurrency with single-flight, peak RSS,
 # binary size and build times. One run, one machine; figures go to examples/bench/RESULTS.md.
 #
-#   examples/bench/run.sh [--with-cold-build] [--runs N] [--no-build]
+#   examples/bench/run.sh [--with-cold-build] [--runs N] [--no-build] [--org-size AxP]
 #
 #   --with-cold-build  also time a release build from scratch in a fresh target dir (4-6 min on
 #                      2 cores)
 #   --runs N           hyperfine runs per command (default 50; the AWS CLI and Python rows use
 #                      N/5, at least 10)
 #   --no-build         use the existing release build (skips the incremental build timing)
+#   --org-size AxP     accounts x permission sets of the auto-provisioning rows (default 500x20)
 #
 # Needs: apt-get install -y hyperfine gnome-keyring dbus keyutils time; the AWS CLI and boto3
 # for the comparison rows (skipped, and said so, when missing). aws-sso-util is tried in a venv.
@@ -31,12 +32,14 @@ fi
 with_cold_build=0
 runs=50
 build=1
+org_size=500x20
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --with-cold-build) with_cold_build=1 ;;
     --runs) runs="$2"; shift ;;
     --no-build) build=0 ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    --org-size) org_size="$2"; shift ;;
+    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "unknown argument \`$1\`" >&2; exit 2 ;;
   esac
   shift
@@ -393,11 +396,44 @@ if "$python" -c "import boto3" 2>/dev/null; then
 fi
 
 # ---------------------------------------------------------------------------------------------
-# Issue 13, provisioned identities (ATMOS_BENCH_PROVISIONED=ACCOUNTSxSETS, default 500x20): the
+# Issue 13: `login` and `list --refresh` with `auto_provision_identities` on an organisation of
+# --org-size accounts x permission sets, against an emulator of that size that answers every AWS
+# call 50 ms late (a round trip to AWS), then 0 ms late. The SSO session stays valid, so each
+# run is the listing: ListAccounts pages, every account's ListAccountRoles, the cache write
+# (and for `list`, the table of every identity). Each latency gets its own emulator and profile.
+org_accounts="${org_size%x*}" org_sets="${org_size#*x}"
+[[ "$org_accounts" =~ ^[0-9]+$ && "$org_sets" =~ ^[0-9]+$ ]] || { echo "--org-size wants ACCOUNTSxPERMISSION_SETS, e.g. 500x20" >&2; exit 2; }
+provision_runs=$(( runs / 10 > 5 ? runs / 10 : 5 ))
+echo "== auto-provisioning ${org_size} (${provision_runs} runs per row)"
+for latency in 50 0; do
+  (
+    log="$work/emulator-provision-$latency.log"
+    "$work/bin/aws-emulator" --port 0 --auto-approve --accounts "$org_accounts" \
+      --permission-sets "$org_sets" --latency-ms "$latency" >"$log" 2>&1 &
+    provision_emulator=$!
+    trap 'kill $provision_emulator 2>/dev/null || true' EXIT
+    for _ in $(seq 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
+    provision_url="$(sed -n 's/^listening on //p' "$log" | head -1)"
+    [[ -n "$provision_url" ]] || { cat "$log"; echo "the emulator did not start" >&2; exit 1; }
+    profile="provision-$latency"
+    mkdir -p "$config/profiles/$profile"
+    printf 'description: auto-provisioning benchmark\nauth:\n  providers:\n    sso: {kind: aws/iam-identity-center, region: us-east-1, start_url: "%s", auto_provision_identities: true}\n' \
+      "https://bench-provision-$latency-$$-$RANDOM.awsapps.com/start" >"$config/profiles/$profile/atmos.yaml"
+    export AWS_ENDPOINT_URL="$provision_url" ATMOS_PROFILE="$profile"
+    "$bin" login --no-browser >/dev/null 2>"$work/provision-login.log" || { cat "$work/provision-login.log"; exit 1; }
+    grep -q "Found $(( org_accounts * org_sets )) permission sets" "$work/provision-login.log" \
+      || { cat "$work/provision-login.log"; echo "not every permission set was provisioned" >&2; exit 1; }
+    bench "atmos-auth login, auto-provisioning ${org_size}, ${latency} ms" "$provision_runs" "$bin login --no-browser"
+    bench "atmos-auth list --refresh, ${org_size}, ${latency} ms" "$provision_runs" "$bin list --refresh"
+  )
+done
+
+# ---------------------------------------------------------------------------------------------
+# Issue 13, provisioned identities (ATMOS_BENCH_PROVISIONED=ACCOUNTSxSETS, default --org-size): the
 # cached path with 5 and with ACCOUNTS×SETS auto-provisioned identities in the profile, its
 # peak RSS, and `list` of them all. Each size gets its own emulator (an organisation of that
 # size, from --org) and its own start URL.
-provisioned_size="${ATMOS_BENCH_PROVISIONED:-500x20}"
+provisioned_size="${ATMOS_BENCH_PROVISIONED:-$org_size}"
 provisioned_accounts="${provisioned_size%x*}" provisioned_sets="${provisioned_size#*x}"
 provisioned_total=$(( provisioned_accounts * provisioned_sets ))
 echo "== provisioned identities: 5 and $provisioned_total ($provisioned_size)"

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{IdentityCenter, is_name_char, name_problem};
 use crate::provider::ProviderError;
-use crate::provider::sso::Portal;
+use crate::provider::sso::{AccountRoles, Portal};
 use crate::secret::Secret;
 
 /// One permission set in one account.
@@ -32,24 +32,34 @@ pub struct Assignment {
     pub permission_set: String,
 }
 
-/// List every assignment through the portal and cache it.
+/// List every assignment through the portal and cache it, in a fixed order: by account name,
+/// then account id, then the order the portal lists the permission sets in. The accounts'
+/// permission sets are listed concurrently, and throttled pages are waited for rather than
+/// lost (see `Portal::assignments`), so the list is complete or the refresh fails.
 pub async fn refresh(
     provider: &IdentityCenter,
     portal: &Portal,
     token: &Secret<String>,
 ) -> Result<usize, ProviderError> {
-    let mut assignments = Vec::new();
-    for (account_name, account_ids) in portal.accounts(token).await? {
-        for account_id in account_ids {
-            for permission_set in portal.roles(token, &account_id).await? {
-                assignments.push(Assignment {
+    let assignments: Vec<Assignment> = portal
+        .assignments(token)
+        .await?
+        .into_iter()
+        .flat_map(|account| {
+            let AccountRoles {
+                account_id,
+                account_name,
+                permission_sets,
+            } = account;
+            permission_sets
+                .into_iter()
+                .map(move |permission_set| Assignment {
                     account_id: account_id.clone(),
                     account_name: account_name.clone(),
                     permission_set,
-                });
-            }
-        }
-    }
+                })
+        })
+        .collect();
     warn_about_names(&assignments);
     super::provisioned::save(provider, &assignments).map_err(ProviderError::CacheDir)?;
     Ok(assignments.len())

@@ -13,6 +13,9 @@
 //!   fault is `{"status": 500}`, `"throttle"`, `{"delay_ms": 1500}`, `"malformed_body"`,
 //!   `"truncated_body"`, `"wrong_content_type"`, `"slow_down"`, `"expired_token"` or
 //!   `"access_denied"`; `count` defaults to 1
+//! - `POST /_emulator/latency?ms=N`: every AWS call answered N ms later
+//! - `POST /_emulator/throttle?op=ListAccountRoles&every=K&times=T`: every K-th page of the
+//!   listing asked for the first time is refused (429) on its first T asks (see `pressure.rs`)
 //! - `POST /_emulator/clear-faults`; `POST /_emulator/reset` (zero counters and recordings)
 //! - `POST /_emulator/revoke-refresh-tokens`, `/expire-access-tokens`, `/expire-clients`,
 //!   `/expire-credentials`: as the Rust methods of the same names
@@ -123,6 +126,29 @@ pub fn serve(world: &mut World, call: &Call) -> Reply {
                 &json!({ "error": format!("invalid fault request: {err}") }),
             ),
         },
+        ("POST", "latency") => match call.query("ms").map(str::parse::<u64>) {
+            Some(Ok(ms)) => {
+                world.pressure.latency = Duration::from_millis(ms);
+                ok()
+            }
+            _ => bad_request("`ms` must be a number of milliseconds"),
+        },
+        ("POST", "throttle") => {
+            let op = call
+                .query("op")
+                .and_then(|name| serde_json::from_value::<Op>(json!(name)).ok())
+                .filter(|op| matches!(op, Op::ListAccounts | Op::ListAccountRoles));
+            let number = |name| call.query(name).and_then(|n| n.parse::<usize>().ok());
+            match (op, number("every"), number("times")) {
+                (Some(op), Some(every), Some(times)) => {
+                    world.pressure.throttle_pages(op, every, times);
+                    ok()
+                }
+                _ => bad_request(
+                    "needs `op` (ListAccounts or ListAccountRoles), `every` and `times`",
+                ),
+            }
+        }
         ("POST", "clear-faults") => {
             world.ledger.clear_faults();
             ok()
@@ -149,6 +175,10 @@ pub fn serve(world: &mut World, call: &Call) -> Reply {
         }
         _ => not_found("unknown control route"),
     }
+}
+
+fn bad_request(message: &str) -> Reply {
+    Reply::json(400, &json!({ "error": message }))
 }
 
 fn not_found(message: &str) -> Reply {

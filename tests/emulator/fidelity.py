@@ -413,6 +413,24 @@ def _():
     expect(calls("ListAccounts") == before + 2, "botocore did not retry exactly once")
 
 
+@check("sso: page throttling -> the same page refused (429) `times` times, then served")
+def _():
+    token = STATE["token"]["accessToken"]
+    control("POST", "throttle?op=ListAccountRoles&every=1&times=2")
+    try:
+        for _ in range(2):
+            expect_error(
+                "TooManyRequestsException",
+                lambda: sso.list_account_roles(accessToken=token, accountId=PLAT_DEV),
+                429,
+            )
+        roles = sso.list_account_roles(accessToken=token, accountId=PLAT_DEV)["roleList"]
+        expect(len(roles) == 2, f"first page after the refusals has {len(roles)} roles")
+    finally:
+        control("POST", "throttle?op=ListAccountRoles&every=0&times=0")
+    sso.list_account_roles(accessToken=token, accountId=PLAT_DEV)
+
+
 @check("sso: Logout ends its sign-in session (access and refresh token), not others")
 def _():
     # A sign-in of its own, so the session the later checks use stays open.

@@ -23,6 +23,7 @@ mod oidc;
 mod op;
 mod organization;
 mod portal;
+mod pressure;
 mod reply;
 mod server;
 mod sessions;
@@ -149,6 +150,19 @@ impl Emulator {
 
     pub fn clear_faults(&self) {
         lock(&self.world).ledger.clear_faults();
+    }
+
+    /// Every AWS call is answered `latency` later than it would be (a round trip to AWS);
+    /// calls are answered on their own threads, so concurrent calls wait side by side.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        lock(&self.world).pressure.latency = latency;
+    }
+
+    /// Every `every`-th page of `op` (ListAccounts or ListAccountRoles) asked for the first
+    /// time is refused with `TooManyRequestsException` (429) on its first `times` asks, then
+    /// served. Zero for either turns it off.
+    pub fn throttle_pages(&self, op: Op, every: usize, times: usize) {
+        lock(&self.world).pressure.throttle_pages(op, every, times);
     }
 
     /// Refresh grants with any token issued so far now fail with InvalidGrantException.

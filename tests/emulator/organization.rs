@@ -204,6 +204,39 @@ impl Organization {
         }
     }
 
+    /// An organisation of `accounts` accounts, each assigning the user `permission_sets`
+    /// permission sets, at a page size of 20. The portal lists accounts by id while their
+    /// names run the other way (`team-0499` first for 500 accounts), and each account lists
+    /// its permission sets in a rotated order, so a client that keeps either order, or sorts
+    /// where it should not, shows it.
+    pub fn scaled(accounts: usize, permission_sets: usize) -> Organization {
+        let accounts = (0..accounts)
+            .map(|n| {
+                let name = format!("team-{:04}", accounts - 1 - n);
+                Account {
+                    id: format!("{:012}", 100_000_000_000 + n),
+                    email: format!("aws+{name}@example.com"),
+                    name,
+                    permission_sets: (0..permission_sets)
+                        .map(|k| format!("PermissionSet{:02}", (k + n) % permission_sets))
+                        .collect(),
+                }
+            })
+            .collect();
+        Organization {
+            user: "scale.user".into(),
+            accounts,
+            start_url: None,
+            roles: Vec::new(),
+            iam_users: Vec::new(),
+            web_identity_tokens: Vec::new(),
+            settings: Settings {
+                page_size: 20,
+                ..Settings::default()
+            },
+        }
+    }
+
     pub fn account(&self, id: &str) -> Option<&Account> {
         self.accounts.iter().find(|a| a.id == id)
     }

@@ -1,5 +1,5 @@
-//! An HTTP answer before it goes on the wire, and the two ways of putting it there: whole, or
-//! with its body cut off half-way (the `TruncatedBody` fault).
+//! An HTTP answer before it goes on the wire, and the two ways of putting it there: whole (the
+//! connection closing after it), or with its body cut off half-way (the `TruncatedBody` fault).
 //!
 //! It knows nothing about AWS error formats (see `wire_error`) or which fault applies (see
 //! `fault`); it only builds and sends bytes.
@@ -61,26 +61,34 @@ impl Reply {
     pub fn send(self, request: tiny_http::Request) {
         // Write errors mean the client went away (for example it timed out on a Delay fault);
         // there is nobody left to tell.
-        match self.framing {
-            Framing::Whole => {
-                let mut response =
-                    tiny_http::Response::from_data(self.body).with_status_code(self.status);
-                for (name, value) in &self.headers {
-                    if let Ok(header) =
-                        tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
-                    {
-                        response.add_header(header);
-                    }
-                }
-                let _ = request.respond(response);
-            }
-            Framing::Truncated => {
-                let mut writer = request.into_writer();
-                let _ = writer
-                    .write_all(&self.truncated_bytes())
-                    .and_then(|()| writer.flush());
-            }
+        let bytes = match self.framing {
+            Framing::Whole => self.whole_bytes(),
+            Framing::Truncated => self.truncated_bytes(),
+        };
+        let mut writer = request.into_writer();
+        let _ = writer.write_all(&bytes).and_then(|()| writer.flush());
+    }
+
+    /// The whole answer, which closes the connection. tiny_http gives each connection a thread
+    /// from a pool that can leave a new connection queued, unread, while other connections stay
+    /// open; a client that opens many at once (concurrent listings) would then wait on it for
+    /// its own timeout. A connection that ends with each answer frees its thread at once, and
+    /// tiny_http would drop a `Connection` header given to it, so the answer is written here.
+    fn whole_bytes(&self) -> Vec<u8> {
+        let reason = tiny_http::StatusCode(self.status).default_reason_phrase();
+        let mut out = format!("HTTP/1.1 {} {reason}\r\n", self.status).into_bytes();
+        for (name, value) in &self.headers {
+            out.extend_from_slice(format!("{name}: {value}\r\n").as_bytes());
         }
+        out.extend_from_slice(
+            format!(
+                "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                self.body.len()
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(&self.body);
+        out
     }
 
     fn truncated_bytes(&self) -> Vec<u8> {

@@ -67,11 +67,20 @@ fn answer(world: &Mutex<World>, mut request: tiny_http::Request) {
 }
 
 fn answer_op(world: &Mutex<World>, op: Op, call: &Call) -> Reply {
-    let fault = {
+    let (fault, latency) = {
         let mut world = lock(world);
         world.ledger.count(op);
-        world.ledger.take_fault(op)
+        let fault = world.ledger.take_fault(op).or_else(|| {
+            world
+                .pressure
+                .throttled(op, call)
+                .then_some(super::fault::Fault::Throttle)
+        });
+        (fault, world.pressure.latency)
     };
+    if !latency.is_zero() {
+        thread::sleep(latency);
+    }
     // The lock is taken inside the handler call only, never across a Delay fault's sleep.
     let handle = || dispatch(&mut lock(world), op, call);
     let reply = match &fault {

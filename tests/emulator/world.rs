@@ -6,6 +6,7 @@ use super::ledger::Ledger;
 use super::login::Logins;
 use super::mint::Mint;
 use super::organization::Organization;
+use super::pressure::Pressure;
 use super::sessions::Sessions;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -23,6 +24,8 @@ pub struct World {
     pub logins: Logins,
     pub sessions: Sessions,
     pub ledger: Ledger,
+    /// Latency and listing throttles (see `pressure.rs`).
+    pub pressure: Pressure,
 }
 
 impl World {
@@ -37,6 +40,7 @@ impl World {
             mint: Mint::new(),
             logins: Logins::default(),
             ledger: Ledger::default(),
+            pressure: Pressure::default(),
         }
     }
 }

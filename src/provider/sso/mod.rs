@@ -14,6 +14,6 @@ mod session;
 mod token;
 
 pub use flow::{BrowserSupport, DEFAULT_BROWSER_TIMEOUT_SECS, LOGIN_TIMEOUT_ENV, LoginRequest};
-pub use portal::{PagingFault, Portal, UNAUTHORIZED};
+pub use portal::{AccountRoles, PagingFault, Portal, UNAUTHORIZED};
 pub use registration::GrantKind;
 pub use session::{LoginPolicy, SsoSession, client_key, endpoints_of, session_id};
