@@ -53,9 +53,31 @@ pub fn list_or_none(names: &[String]) -> String {
     }
 }
 
+/// Appends `text` to `out`, then spaces up to `width` characters. The formatter's own padding
+/// (`{:<width$}`) panics on a width above 65,535, which a name from a profile or a portal can
+/// reach.
+pub fn pad(out: &mut String, text: &str, width: usize) {
+    out.push_str(text);
+    let count = text.chars().count();
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(count)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padding_counts_characters_and_takes_any_width() {
+        let mut out = String::new();
+        pad(&mut out, "é1", 4);
+        assert_eq!(out, "é1  ");
+        let long = "x".repeat(70_000);
+        let mut out = String::new();
+        pad(&mut out, &long, 70_001);
+        assert_eq!(out.len(), 70_001);
+        pad(&mut out, "ab", 1);
+        assert!(out.ends_with(" ab"));
+    }
 
     #[test]
     fn json_keeps_the_value_and_loses_every_unsafe_character() {

@@ -428,3 +428,125 @@ fn provisioned_identities_of_accounts_sharing_a_name_carry_the_account_id() {
         [("666666666666".to_owned(), "TerraformStateAccess".to_owned())]
     );
 }
+
+/// Names are found in any case (issue 15), so account names differing only in case are one
+/// name: a member account renamed `Plat-Dev` must not take over `plat-dev/ReadOnlyAccess`, which
+/// the user has been sending to plat-dev. Both accounts' identities carry the account id, and the
+/// bare name finds neither.
+#[test]
+fn account_names_differing_only_in_case_carry_the_account_id() {
+    let mut org = test_org();
+    org.accounts.push(Account {
+        id: "666666666666".into(),
+        name: "Plat-Dev".into(),
+        email: "aws+plat-dev-2@example.com".into(),
+        permission_sets: vec!["ReadOnlyAccess".into()],
+    });
+    let world = World::with_org(org);
+    world.write(
+        "repo/atmos.yaml",
+        &format!(
+            "{}      auto_provision_identities: true\n",
+            world.base_config()
+        ),
+    );
+    let login = world.login();
+    let out = world.run(&["env", "plat-dev/ReadOnlyAccess"]);
+    assert!(
+        world.fetched_roles().is_empty(),
+        "credentials of a guess between two accounts: {:?}\n{out:?}",
+        world.fetched_roles()
+    );
+    out.code(2)
+        .stderr_has("unknown identity `plat-dev/ReadOnlyAccess`");
+    login.stderr_has(
+        "accounts 222222222222, 666666666666 share the name `plat-dev` (names match in any \
+         case)",
+    );
+    let table = world.run(&["list"]).success().stdout;
+    for name in [
+        "plat-dev-222222222222/ReadOnlyAccess (provisioned)",
+        "Plat-Dev-666666666666/ReadOnlyAccess (provisioned)",
+    ] {
+        assert!(table.contains(name), "{name} missing:\n{table}");
+    }
+    world
+        .run(&["env", "plat-dev-666666666666/readonlyaccess"])
+        .success();
+    assert_eq!(
+        world.fetched_roles(),
+        [("666666666666".to_owned(), "ReadOnlyAccess".to_owned())]
+    );
+}
+
+/// A hostile or broken portal: an account name of 100,000 characters, and 300 accounts whose
+/// names make no identity name. AWS caps account names at 50 characters and permission set
+/// names at 32: a provisioned name longer than 128 is skipped, and the warnings stay a screen
+/// long (ten of a kind, then how many more), each name in them cut short.
+#[test]
+fn huge_or_countless_bad_account_names_do_not_flood_the_terminal() {
+    let mut org = test_org();
+    org.accounts.push(Account {
+        id: "777777777777".into(),
+        name: "x".repeat(100_000),
+        email: "aws+huge@example.com".into(),
+        permission_sets: vec!["ReadOnlyAccess".into()],
+    });
+    for i in 0..300 {
+        org.accounts.push(Account {
+            id: format!("{:012}", 800_000_000_000_u64 + i),
+            name: format!(" bad {i}"),
+            email: format!("aws+bad{i}@example.com"),
+            permission_sets: vec!["ReadOnlyAccess".into()],
+        });
+    }
+    let world = World::with_org(org);
+    world.write(
+        "repo/atmos.yaml",
+        &format!(
+            "{}      auto_provision_identities: true\n",
+            world.base_config()
+        ),
+    );
+    let login = world.login();
+    let list = world.run(&["list"]).success().stdout;
+    assert!(!list.contains("xxxxxxxxxx"), "the huge name is an identity");
+    assert!(
+        list.contains("plat-dev/ReadOnlyAccess (provisioned)"),
+        "{list}"
+    );
+    let lines: Vec<&str> = login.stderr.lines().collect();
+    assert!(lines.len() < 40, "{} lines of warnings", lines.len());
+    assert!(
+        lines.iter().all(|line| line.chars().count() < 400),
+        "a line of {} characters",
+        lines.iter().map(|line| line.len()).max().unwrap_or(0)
+    );
+    login.stderr_has("WARN … and 291 more permission sets skipped\n");
+}
+
+/// The same from a pull request to the profiles: a permission set name and a profile
+/// description of 70,000 characters are shown by `list` and `profiles`, which padded their
+/// columns with the formatter's width (at most 65,535) and panicked.
+#[test]
+fn a_huge_name_or_description_in_a_profile_is_listed() {
+    let world = World::new();
+    let permission_set = "P".repeat(70_000);
+    let description = "d".repeat(70_000);
+    world.write(
+        "repo/profiles/dev/atmos.yaml",
+        &crate::harness::DEV_PROFILE
+            .replace(
+                "description: Developers",
+                &format!("description: {description}"),
+            )
+            .replace(
+                "name: TerraformPlanAccess",
+                &format!("name: {permission_set}"),
+            ),
+    );
+    let list = world.run(&["list"]).success().stdout;
+    assert!(list.contains(&permission_set), "not listed");
+    let profiles = world.run(&["profiles"]).success().stdout;
+    assert!(profiles.contains(&description), "not listed");
+}

@@ -191,3 +191,78 @@ fn no_secret_anywhere_with_the_file_store() {
         ("ATMOS_KEYRING_PASSWORD", "correct horse battery"),
     ]);
 }
+
+/// Issue 13: provisioning (concurrent, paged), the provisioned index and the role-credential
+/// tier under `$XDG_RUNTIME_DIR`, at trace level: no secret in the logs, in the index or in the
+/// tier's files, which hold ciphertext only.
+#[test]
+fn no_secret_in_the_provisioned_index_or_the_role_credential_tier() {
+    let mut org = test_org();
+    org.settings.access_token_ttl_secs = 60;
+    let world = World::with_org(org);
+    world.write(
+        "repo/atmos.yaml",
+        &format!(
+            "{}      auto_provision_identities: true\n",
+            world.base_config()
+        ),
+    );
+    let runtime = tempfile::tempdir().unwrap();
+    let private = std::os::unix::fs::PermissionsExt::from_mode(0o700);
+    std::fs::set_permissions(runtime.path(), private).unwrap();
+    let mut seen = String::new();
+    for args in [
+        vec!["login"],
+        vec!["list", "--refresh"],
+        vec!["credential-process", "plat-dev/TerraformPlanAccess"],
+        vec!["credential-process", "plat-dev/TerraformPlanAccess"],
+        vec!["env", "plat-dev/TerraformApplyAccess"],
+        vec!["list", "plat-*", "--format", "json"],
+        // Last: it removes the tier's files and its key from root's kernel keyring.
+        vec!["logout"],
+    ] {
+        let carries = args[0] == "credential-process" || args[0] == "env";
+        let mut run = world
+            .cmd(&args)
+            .env("RUST_LOG", "trace")
+            .env("XDG_RUNTIME_DIR", runtime.path().to_str().unwrap());
+        run.command.arg("-vvv");
+        let out = run.run();
+        assert_eq!(out.code, Some(0), "{args:?}\n{}", out.stderr);
+        seen.push_str(&out.stderr);
+        if !carries {
+            seen.push_str(&out.stdout);
+        }
+    }
+    assert!(seen.contains("DEBUG"), "logging was on");
+    let mut paths = Vec::new();
+    files(world.home.path(), &mut paths);
+    files(runtime.path(), &mut paths);
+    let tier = runtime.path().join("atmos-auth/role-credentials");
+    // What is left of the tier is its lock.
+    let mut left = paths.iter().filter(|p| p.starts_with(&tier));
+    assert!(left.all(|p| p.ends_with(".key.lock")), "{paths:?}");
+    assert!(
+        seen.contains("Removed the AWS credentials of `plat-dev/TerraformPlanAccess`"),
+        "the tier held them: {seen}"
+    );
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "index")),
+        "{paths:?}"
+    );
+    let secrets = world.emulator.issued_secrets();
+    assert!(secrets.len() > 4, "{} secrets", secrets.len());
+    for secret in &secrets {
+        assert!(!seen.contains(secret.as_str()), "a secret reached the logs");
+        for path in &paths {
+            let bytes = std::fs::read(path).unwrap_or_default();
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{} holds a secret",
+                path.display()
+            );
+        }
+    }
+}

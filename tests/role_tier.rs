@@ -15,7 +15,7 @@ use crate::trust_stores::{NobodySession, chown_tree, secret_service_labels_with}
 
 /// Users of /etc/passwd (D-Bus needs one) that no other test runs as, one per test, so no two
 /// tests share a persistent keyring or a key quota.
-const TIER_USERS: [u32; 3] = [9, 10, 13];
+const TIER_USERS: [u32; 5] = [9, 10, 13, 38, 39];
 
 const PERMISSION_SETS: [&str; 5] = ["Admin", "Apply", "Plan", "Read", "State"];
 
@@ -407,4 +407,52 @@ fn a_runtime_dir_not_closed_to_others_is_refused() {
         "kept in the kernel keyring"
     );
     assert_eq!(tier.tier_files(), Vec::<PathBuf>::new());
+}
+
+/// `logout --all` from a shell without the runtime directory (cron, `su -`, a container, a
+/// `ssh` without logind) cannot see the tier's files, but the kernel keyring holding their key is
+/// the same: it removes the key, so the role credentials cached by the login session can no
+/// longer be read there; `logout NAME` does the same. Before, they were served after the logout
+/// without any login.
+#[test]
+fn logout_all_without_the_runtime_dir_makes_the_tier_unreadable() {
+    let tier = TierWorld::new(TIER_USERS[3]);
+    assert_eq!(tier.run(&["login"]).code, Some(0));
+    let fetch = |name: &str| tier.run(&["credential-process", name]).success();
+    fetch("acct-00/Admin");
+    assert_eq!(tier.tier_files().len(), 1);
+    // `logout NAME` too: the next call in the login session asks for new credentials.
+    tier.run_in(&["logout", "acct-00/Admin"], None).success();
+    fetch("acct-00/Admin");
+    assert_eq!(tier.world.emulator.calls(Op::GetRoleCredentials), 2);
+    assert_eq!(tier.tier_files().len(), 1);
+
+    let dry = tier.run_in(&["logout", "--all", "--dry-run"], None);
+    assert_eq!(dry.code, Some(0), "{dry:?}");
+    fetch("acct-00/Admin");
+    assert_eq!(
+        tier.world.emulator.calls(Op::GetRoleCredentials),
+        2,
+        "a dry run removes nothing"
+    );
+    let logout = tier.run_in(&["logout", "--all", "-v"], None);
+    assert_eq!(logout.code, Some(0), "{logout:?}");
+    assert!(
+        logout.stderr.contains(
+            "removed the key of the role credentials cached in a runtime directory this run \
+             cannot see"
+        ),
+        "{}",
+        logout.stderr
+    );
+
+    // Back in the login session: nothing is served from the tier, a login is needed.
+    let after = tier.run(&["credential-process", "acct-00/Admin"]);
+    assert_eq!(after.code, Some(3), "served after logout: {after:?}");
+    assert_eq!(tier.world.emulator.calls(Op::GetRoleCredentials), 2);
+    assert_eq!(
+        tier.tier_files(),
+        Vec::<PathBuf>::new(),
+        "the unreadable file is removed"
+    );
 }

@@ -134,7 +134,11 @@ fn a_page_throttled_past_the_sdks_retries_is_asked_again_and_keeps_its_roles() {
     // Every ListAccountRoles page is refused four times in a row before it is served; plat-dev
     // holds three permission sets, two pages at the emulator's page size of 2.
     world.emulator.throttle_pages(Op::ListAccountRoles, 1, 4);
-    run(&world, &["login"]);
+    let login = run(&world, &["login"]);
+    // Once, however many pages wait: the listing can take minutes, and says why.
+    let notice = "WARN the SSO portal is throttling `ListAccountRoles`: asking again after \
+                  pauses, for up to 5 minutes\n";
+    assert_eq!(login.stderr.matches(notice).count(), 1, "{}", login.stderr);
     let names: Vec<String> = provisioned(&world, &[])
         .into_iter()
         .map(|(n, _)| n)

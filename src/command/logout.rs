@@ -63,6 +63,7 @@ pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32
                     .cloned()
                     .collect()
             });
+            report.forget_unseen_role_credentials(&context.store);
         }
         Target::Provider(name) => {
             let context = Context::load(settings, Wanted::All)?;
@@ -81,6 +82,7 @@ pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32
                 found.extend(obtained_elsewhere(sso, existing, &items));
                 found
             });
+            report.forget_unseen_role_credentials(&context.store);
         }
         Target::All {
             include_user_keys,
@@ -138,6 +140,9 @@ pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32
                         })
                         .collect()
                 });
+            }
+            for store in &stores {
+                report.forget_unseen_role_credentials(store);
             }
             for (subdir, what) in CACHE_SUBDIRS {
                 if all_realms {
@@ -432,6 +437,28 @@ impl Report {
                 return self.store_failed(error);
             }
             self.removed(&item.what, &place);
+        }
+    }
+
+    /// Removes the key of the role credentials `store` keeps in a runtime directory this process
+    /// cannot see, and so cannot list (a `logout` from cron, `su` or a container): without it
+    /// they can be read nowhere. Other realms' credentials sealed there are fetched again. The
+    /// key is no entry of the user's: it is removed without a line of its own (the same key is
+    /// left by any earlier run of this user, so a line would follow every `logout`).
+    fn forget_unseen_role_credentials(&mut self, store: &CredentialStore) {
+        if self.dry_run {
+            return;
+        }
+        match store.role_tier_key_unseen() {
+            Ok(false) => {}
+            Ok(true) => match store.forget_role_tier_key() {
+                Ok(()) => tracing::info!(
+                    "removed the key of the role credentials cached in a runtime directory this \
+                     run cannot see"
+                ),
+                Err(error) => self.store_failed(error),
+            },
+            Err(error) => self.store_failed(error),
         }
     }
 

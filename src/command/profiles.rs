@@ -76,10 +76,10 @@ fn render(rows: &[Row]) -> String {
     let mut out = String::new();
     for row in rows {
         let mark = if row.selected { '*' } else { ' ' };
-        let line = format!(
-            "{mark} {:<names$}  {:<descriptions$}  {}",
-            row.name, row.description, row.origin
-        );
+        let mut line = format!("{mark} ");
+        crate::text::pad(&mut line, &row.name, names + 2);
+        crate::text::pad(&mut line, &row.description, descriptions + 2);
+        line.push_str(&row.origin);
         out.push_str(&crate::text::printable(line.trim_end()));
         out.push('\n');
     }

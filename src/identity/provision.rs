@@ -13,7 +13,8 @@
 //!
 //! AWS lets two accounts share a name. Their identities are then named
 //! `<account-name>-<account-id>/<PermissionSet>`, so that neither hides the other and no name
-//! stands for a guess between them.
+//! stands for a guess between them. Names that differ only in case are shared too: identity
+//! names are found in any case, so `Plat-Dev/Admin` would otherwise answer for `plat-dev/Admin`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -72,11 +73,13 @@ fn safe_part(text: &str) -> String {
         .collect()
 }
 
-/// The account names, made safe, that more than one account id carries, with those ids.
+/// The account names, made safe and folded to ASCII lower case, that more than one account id
+/// carries, with those ids. Identity names are found in any case, so `Plat-Dev` and `plat-dev`
+/// are one name: without the ids, the account listed first would answer for both.
 fn shared_account_names(assignments: &[Assignment]) -> BTreeMap<String, BTreeSet<&str>> {
     let mut ids: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
     for assignment in assignments {
-        ids.entry(safe_part(&assignment.account_name))
+        ids.entry(safe_part(&assignment.account_name).to_ascii_lowercase())
             .or_default()
             .insert(assignment.account_id.as_str());
     }
@@ -85,26 +88,38 @@ fn shared_account_names(assignments: &[Assignment]) -> BTreeMap<String, BTreeSet
 }
 
 /// The identity name for `assignment`: `<account>/<permission set>`, made safe, with the
-/// account id after the account name where several accounts carry that name (`shared`).
+/// account id after the account name where several accounts carry that name in any case
+/// (`shared`).
 fn name_of(assignment: &Assignment, shared: &BTreeMap<String, BTreeSet<&str>>) -> String {
     let account = safe_part(&assignment.account_name);
     let permission_set = safe_part(&assignment.permission_set);
-    if shared.contains_key(&account) {
+    if shared.contains_key(&account.to_ascii_lowercase()) {
         format!("{account}-{}/{permission_set}", assignment.account_id)
     } else {
         format!("{account}/{permission_set}")
     }
 }
 
-/// The identity name of each usable assignment. Left out: names that are still invalid, and
-/// names that assignments in different accounts would still share (which account is meant
-/// cannot be told from the name).
+/// Longest provisioned identity name. AWS caps account names at 50 characters and permission
+/// set names at 32; this leaves room for an account id, and keeps a portal's 100,000-character
+/// name out of every table, key description and AWS config that shows identity names.
+const MAX_NAME_CHARS: usize = 128;
+
+/// Lines of each kind of warning about names; the rest are counted in one more line.
+const MAX_WARNINGS: usize = 10;
+
+/// Characters of a name from the portal that a warning quotes.
+const QUOTED_CHARS: usize = 64;
+
+/// The identity name of each usable assignment. Left out: names that are still invalid or too
+/// long, and names that assignments in different accounts would still share (which account is
+/// meant cannot be told from the name).
 pub(super) fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
     let shared = shared_account_names(assignments);
     let named: Vec<(String, &Assignment)> = assignments
         .iter()
         .map(|a| (name_of(a, &shared), a))
-        .filter(|(name, _)| name_problem(name).is_none())
+        .filter(|(name, _)| name.chars().count() <= MAX_NAME_CHARS && name_problem(name).is_none())
         .collect();
     let mut accounts: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for (name, assignment) in &named {
@@ -120,6 +135,42 @@ pub(super) fn usable(assignments: &[Assignment]) -> Vec<(String, &Assignment)> {
         .collect()
 }
 
+/// `text` from the portal as a warning quotes it: escaped, and cut after [`QUOTED_CHARS`].
+fn quoted(text: &str) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(QUOTED_CHARS).collect();
+    let mut shown = head.escape_debug().to_string();
+    if chars.next().is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
+/// Warnings of one kind: the first [`MAX_WARNINGS`] said, the rest counted.
+struct Warnings {
+    said: usize,
+}
+
+impl Warnings {
+    fn new() -> Self {
+        Self { said: 0 }
+    }
+
+    fn say(&mut self, line: impl FnOnce() -> String) {
+        if self.said < MAX_WARNINGS {
+            tracing::warn!("{}", line());
+        }
+        self.said += 1;
+    }
+
+    /// One line for the warnings not said, if any: `… and N more {what}`.
+    fn finish(self, what: &str) {
+        if let Some(more) = self.said.checked_sub(MAX_WARNINGS).filter(|more| *more > 0) {
+            tracing::warn!("… and {more} more {what}");
+        }
+    }
+}
+
 /// Say, once per fetch, which account names were changed and which assignments were skipped.
 fn warn_about_names(assignments: &[Assignment]) {
     let kept: BTreeSet<(String, &str)> = usable(assignments)
@@ -127,40 +178,57 @@ fn warn_about_names(assignments: &[Assignment]) {
         .map(|(name, a)| (name, a.account_id.as_str()))
         .collect();
     let shared = shared_account_names(assignments);
+    let mut warnings = Warnings::new();
     for (account, ids) in &shared {
         let ids: Vec<&str> = ids.iter().copied().collect();
-        tracing::warn!(
-            "accounts {} share the name `{account}`: their identities are named `{account}-<account id>/…`",
-            ids.join(", ")
-        );
+        warnings.say(|| {
+            format!(
+                "accounts {} share the name `{}` (names match in any case): their identities are named `<account name>-<account id>/…`",
+                ids.join(", "),
+                quoted(account)
+            )
+        });
     }
-    let mut renamed: Vec<(&str, String)> = Vec::new();
+    warnings.finish("account names shared the same way");
+    let mut skipped = Warnings::new();
+    let mut renamed: BTreeMap<&str, String> = BTreeMap::new();
     for assignment in assignments {
         let name = name_of(assignment, &shared);
         if !kept.contains(&(name.clone(), assignment.account_id.as_str())) {
-            tracing::warn!(
-                "skipping the permission set `{}` of account {} (`{}`): the identity name `{name}` is invalid or shared with another account; write an identity for it in the profile",
-                assignment.permission_set.escape_debug(),
-                assignment.account_id.escape_debug(),
-                assignment.account_name.escape_debug(),
-            );
+            let why = if name.chars().count() > MAX_NAME_CHARS {
+                format!("the identity name is longer than {MAX_NAME_CHARS} characters")
+            } else {
+                format!(
+                    "the identity name `{}` is invalid or shared with another account",
+                    quoted(&name)
+                )
+            };
+            skipped.say(|| {
+                format!(
+                    "skipping the permission set `{}` of account {} (`{}`): {why}; write an identity for it in the profile",
+                    quoted(&assignment.permission_set),
+                    quoted(&assignment.account_id),
+                    quoted(&assignment.account_name),
+                )
+            });
             continue;
         }
         let account = safe_part(&assignment.account_name);
-        if account != assignment.account_name
-            && !renamed
-                .iter()
-                .any(|(original, _)| *original == assignment.account_name)
-        {
-            renamed.push((&assignment.account_name, account));
+        if account != assignment.account_name {
+            renamed.entry(&assignment.account_name).or_insert(account);
         }
     }
+    skipped.finish("permission sets skipped");
+    let mut warnings = Warnings::new();
     for (original, account) in renamed {
-        tracing::warn!(
-            "account name `{}` holds characters not allowed in identity names; its identities are named `{account}/…`",
-            original.escape_debug()
-        );
+        warnings.say(|| {
+            format!(
+                "account name `{}` holds characters not allowed in identity names; its identities are named `{account}/…`",
+                quoted(original)
+            )
+        });
     }
+    warnings.finish("account names changed the same way");
 }
 
 #[cfg(test)]
@@ -191,6 +259,37 @@ mod tests {
                 "plat-dev/Admin",
                 "Prod---x---y---z-/Admin",
                 "a-b-c--d-/Read-Only"
+            ]
+        );
+    }
+
+    #[test]
+    fn names_longer_than_aws_allows_are_skipped_and_quoted_short() {
+        let huge = "x".repeat(100_000);
+        let longest = "y".repeat(MAX_NAME_CHARS - "/Admin".len());
+        assert_eq!(
+            names(&[
+                assignment("111111111111", &huge, "Admin"),
+                assignment("222222222222", &longest, "Admin"),
+            ]),
+            [format!("{longest}/Admin")]
+        );
+        assert_eq!(quoted(&huge), format!("{}…", "x".repeat(QUOTED_CHARS)));
+        assert_eq!(quoted("a\u{1b}b"), "a\\u{1b}b");
+    }
+
+    #[test]
+    fn account_names_differing_only_in_case_are_shared_names() {
+        assert_eq!(
+            names(&[
+                assignment("111111111111", "plat-dev", "Admin"),
+                assignment("222222222222", "Plat-Dev", "Admin"),
+                assignment("333333333333", "PLAT DEV", "Read"),
+            ]),
+            [
+                "plat-dev-111111111111/Admin",
+                "Plat-Dev-222222222222/Admin",
+                "PLAT-DEV-333333333333/Read"
             ]
         );
     }

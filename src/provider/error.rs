@@ -58,6 +58,14 @@ pub enum ProviderError {
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
 
+    /// A listing the portal kept throttling past the time given to asking again.
+    #[error("the SSO portal kept throttling for {minutes} minutes: {source}")]
+    Throttled {
+        minutes: u64,
+        #[source]
+        source: UpstreamError,
+    },
+
     /// A listing that would not end: the endpoint is broken or hostile.
     #[error("`{operation}` did not end: {fault}")]
     Paging {
@@ -123,6 +131,7 @@ impl ProviderError {
             | Self::NotAssigned { .. }
             | Self::Upstream(_)
             | Self::Paging { .. }
+            | Self::Throttled { .. }
             | Self::Process(_)
             | Self::Runtime(_) => exit::UPSTREAM,
             Self::Store(error) => error.exit_code(),
@@ -177,6 +186,9 @@ impl ProviderError {
                 "name the account by id in the identity's principal, for example `account: {{ id: \"{}\" }}`",
                 ids.first().map(String::as_str).unwrap_or_default()
             ),
+            Self::Throttled { .. } => {
+                "IAM Identity Center limits the calls of a whole organisation (about 20 a second); try again later".into()
+            }
             Self::Paging { .. } => {
                 "the SSO portal endpoint is broken or is not AWS: check `spec.endpoint_url` and any AWS_ENDPOINT_URL* setting".into()
             }

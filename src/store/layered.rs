@@ -240,6 +240,40 @@ impl LayeredStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Whether the kernel keyring holds the tier's key while this process sees no file sealed
+    /// with it: it has no usable runtime directory (the files are in one it cannot see, as from
+    /// cron, `su` or a container), or an empty one. `logout` then removes the key, which makes
+    /// every file sealed with it unreadable wherever that is; listing the entries could not find
+    /// them.
+    pub(super) fn tier_key_unseen(&self) -> Result<bool, StoreError> {
+        if self.tier().is_some_and(|tier| !tier.is_empty()) {
+            return Ok(false);
+        }
+        let Some(kernel) = self.kernel() else {
+            return Ok(false);
+        };
+        let entry = role_tier::key_entry();
+        match kernel.load(&entry) {
+            Ok(found) => Ok(found.is_some()),
+            Err(error) => {
+                self.kernel_failed(&entry, &error);
+                if self.kernel_down.load(Ordering::Relaxed) {
+                    Ok(false)
+                } else {
+                    Err(error)
+                }
+            }
+        }
+    }
+
+    /// Removes the tier's key from the kernel keyring (see [`LayeredStore::tier_key_unseen`]).
+    pub(super) fn forget_tier_key(&self) -> Result<(), StoreError> {
+        match self.kernel() {
+            Some(kernel) => kernel.delete(&role_tier::key_entry()),
+            None => Ok(()),
+        }
+    }
+
     /// The runtime-directory tier, opened on first use; a refused runtime directory is said once.
     fn tier(&self) -> Option<&RoleTier> {
         self.tier

@@ -294,6 +294,26 @@ impl CredentialStore {
         Ok(entries)
     }
 
+    /// Whether the Linux `system` store keeps the key of role credentials it cannot list: sealed
+    /// under a runtime directory this process does not see (see `layered.rs`). Always `false`
+    /// for the other stores.
+    pub fn role_tier_key_unseen(&self) -> Result<bool, StoreError> {
+        match &self.backend {
+            #[cfg(target_os = "linux")]
+            Backend::Layered(store) => store.tier_key_unseen(),
+            _ => Ok(false),
+        }
+    }
+
+    /// Removes that key, so that what it sealed can be read nowhere.
+    pub fn forget_role_tier_key(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            #[cfg(target_os = "linux")]
+            Backend::Layered(store) => store.forget_tier_key(),
+            _ => Ok(()),
+        }
+    }
+
     /// Deletes the value under `key`; deleting a missing entry succeeds.
     pub fn delete(&self, key: &EntryKey) -> Result<(), StoreError> {
         if self.in_process(key) {

@@ -78,8 +78,16 @@ const NAME_AT: usize = MAGIC.len() + KEY_ID_LEN + 8 + NONCE_LEN + 2;
 /// The kernel-keyring entry holding the key. Its id has no `@`, so no bound id of real role
 /// credentials can be equal to it; `layered.rs` keeps it out of listings.
 pub(super) fn key_entry() -> EntryKey {
-    EntryKey::new(Namespace::RoleCredentials, "#role-tier-key")
+    EntryKey::new(Namespace::RoleCredentials, KEY_ID)
 }
+
+/// The key's id. Unit tests run as the same user as every other run on a test machine (root),
+/// whose kernel keyring holds one key: theirs is another, so that a `logout` beside them never
+/// removes it, nor they the key of a real run.
+#[cfg(not(test))]
+const KEY_ID: &str = "#role-tier-key";
+#[cfg(test)]
+const KEY_ID: &str = "#role-tier-key-unit-test";
 
 /// The 256-bit key every file of the tier is sealed with.
 pub(super) struct TierKey {

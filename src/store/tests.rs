@@ -283,7 +283,7 @@ mod linux {
         let system = CredentialStore::open_system_for_test(Some(runtime.path()), TIMEOUT).unwrap();
         let keyutils = CredentialStore::open(StoreKind::Keyutils, TIMEOUT).unwrap();
         let secret_service = CredentialStore::open(StoreKind::SecretService, TIMEOUT).unwrap();
-        let tier_key = EntryKey::new(Namespace::RoleCredentials, "#role-tier-key");
+        let tier_key = super::role_tier::key_entry();
 
         let role = key(Namespace::RoleCredentials, "system-tier");
         keyutils

@@ -120,7 +120,7 @@ fn columns<const N: usize>(out: &mut String, rows: &[[String; N]]) {
     for row in rows {
         let mut line = String::new();
         for (cell, width) in row.iter().zip(widths) {
-            let _ = write!(line, "{cell:<width$}  ");
+            crate::text::pad(&mut line, cell, width + 2);
         }
         out.push_str(line.trim_end());
         out.push('\n');

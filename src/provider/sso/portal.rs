@@ -16,6 +16,7 @@
 //! retries and ends the listing.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_sso::error::{ProvideErrorMetadata, SdkError};
@@ -115,25 +116,41 @@ impl Pages {
 /// random wait between zero and `BACKOFF_BASE · 2^n`, that ceiling at most `BACKOFF_CAP`), all
 /// within one deadline shared by every listing of a run.
 struct Backoff {
+    budget: Duration,
     deadline: tokio::time::Instant,
+    /// Set once the user has been told that the portal throttles this run.
+    told: AtomicBool,
 }
 
 impl Backoff {
     /// Waits that end at the latest `budget` from now.
     fn new(budget: Duration) -> Self {
         Self {
+            budget,
             deadline: tokio::time::Instant::now() + budget,
+            told: AtomicBool::new(false),
         }
     }
 
     /// Waits before the `retry`-th new ask (0 for the first) of a page refused with `refusal`;
-    /// `refusal` is the answer when that wait would pass the deadline.
+    /// `refusal` is the answer when that wait would pass the deadline. The first wait of a run
+    /// is said: a listing the portal throttles can take minutes, without another word.
     async fn wait(&self, retry: u32, refusal: UpstreamError) -> Result<(), ProviderError> {
         let mut random = [0u8; 8];
         getrandom::fill(&mut random).expect("the OS random source is available");
         let delay = backoff_delay(retry, u64::from_le_bytes(random));
+        let minutes = self.budget.as_secs().div_ceil(60);
         if tokio::time::Instant::now() + delay > self.deadline {
-            return Err(refusal.into());
+            return Err(ProviderError::Throttled {
+                minutes,
+                source: refusal,
+            });
+        }
+        if !self.told.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                "the SSO portal is throttling `{}`: asking again after pauses, for up to {minutes} minutes",
+                refusal.operation
+            );
         }
         tracing::debug!(
             "`{}` throttled; asking again in {} ms",
@@ -422,6 +439,36 @@ mod tests {
         assert_eq!(backoff_delay(3, 0), Duration::ZERO);
         assert_eq!(backoff_delay(1, 1 << 63), Duration::from_secs(1));
         assert_eq!(backoff_delay(u32::MAX, top), backoff_delay(7, top));
+    }
+
+    /// A portal that never stops throttling: once the budget is spent the run ends, exit 1,
+    /// with the portal's refusal, how long it was asked again and what to do.
+    #[test]
+    fn a_listing_throttled_past_its_budget_ends_with_exit_1_and_a_hint() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let backoff = Backoff::new(Duration::from_secs(300));
+        let backoff = Backoff {
+            deadline: tokio::time::Instant::now(),
+            ..backoff
+        };
+        let refusal = UpstreamError::missing_field("ListAccountRoles", "roleList");
+        let error = runtime.block_on(backoff.wait(5, refusal)).unwrap_err();
+        assert_eq!(error.exit_code(), 1);
+        assert_eq!(
+            error.to_string(),
+            "the SSO portal kept throttling for 5 minutes: `ListAccountRoles` returned a \
+             response that could not be read: the response has no `roleList`"
+        );
+        assert_eq!(
+            error.hint().as_deref(),
+            Some(
+                "IAM Identity Center limits the calls of a whole organisation (about 20 a \
+                 second); try again later"
+            )
+        );
     }
 
     fn fault(result: Result<Option<String>, ProviderError>) -> PagingFault {
