@@ -60,11 +60,17 @@ emulator_pid=""
 # those save in the Secret Service are never found by the default store's fallback read.
 start_url="https://bench-$$-$RANDOM.awsapps.com/start"
 kinds_start_url="https://bench-kinds-$$-$RANDOM.awsapps.com/start"
+# Empties the role-credential cache of the default store: the kernel keys of these start URLs,
+# and the sealed files of the runtime-dir tier (this run's private XDG_RUNTIME_DIR, so all of
+# them are the bench's own).
 purge_role_credentials() {
   local start
   for start in "$@"; do
     keyctl purge -p user "atmos-auth:role-credentials:us-east-1|$start|" >/dev/null 2>&1 || true
   done
+  if [[ -n "${XDG_RUNTIME_DIR:-}" ]]; then
+    rm -f "$XDG_RUNTIME_DIR/atmos-auth/role-credentials/"*
+  fi
 }
 # Further emulators and start URLs that blocks below add, cleaned up with the first.
 extra_pids=() extra_start_urls=()
