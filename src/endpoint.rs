@@ -110,21 +110,6 @@ impl EndpointError {
     }
 }
 
-/// Checks every `AWS_ENDPOINT_URL*` variable that is set. A provider's `spec.endpoint_url` is
-/// checked when the configuration is loaded (`config::validator`), so the SDK clients never see
-/// one that breaks the rule.
-pub fn check_sdk_variables() -> Result<(), EndpointError> {
-    for var in crate::sdk::env::ENDPOINT_VARS {
-        if let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) {
-            check(&value.to_string_lossy()).map_err(|refusal| EndpointError {
-                setting: format!("`{var}`"),
-                refusal,
-            })?;
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

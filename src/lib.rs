@@ -10,19 +10,21 @@
 //! the access the profiles grant (`output::matrix` renders it).
 
 mod cli;
+mod clock;
 mod command;
 pub mod config;
+mod credential_process;
 pub mod credentials;
 mod endpoint;
-mod error;
+pub mod exit;
 pub mod fs;
 mod identity;
 mod matrix;
 mod output;
 mod paths;
+mod prompt;
 mod provider;
 mod run;
-mod sdk;
 pub mod secret;
 pub mod store;
 mod text;
@@ -30,5 +32,4 @@ mod tls;
 mod typed_entry;
 mod upstream;
 
-pub use error::exit;
 pub use run::run;

@@ -11,9 +11,9 @@ use tracing_subscriber::filter::{EnvFilter, FilterExt, LevelFilter, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-use crate::cli::Arguments;
+use crate::cli::{Arguments, Invocation};
 use crate::command;
-use crate::error::exit;
+use crate::exit;
 
 /// Run atmos-auth with `args` (the program name first) and return the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
@@ -44,7 +44,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
         );
     }
     let verbose = arguments.global.verbose > 0;
-    match command::run(arguments) {
+    match command::run(Invocation::from_arguments(arguments)) {
         Ok(code) => code,
         Err(error) => {
             eprint!("{}", error.report(verbose));

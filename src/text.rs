@@ -44,6 +44,15 @@ pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> String {
     out
 }
 
+/// `names` joined with commas, or `none`: the lists hints name (identities, accounts).
+pub fn list_or_none(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
 /// Appends `text` to `out`, then spaces up to `width` characters. The formatter's own padding
 /// (`{:<width$}`) panics on a width above 65,535, which a name from a profile or a portal can
 /// reach.

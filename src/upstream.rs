@@ -37,6 +37,19 @@ pub struct UpstreamError {
 }
 
 impl UpstreamError {
+    /// What to do about it; a service's refusal speaks for itself.
+    pub fn hint(&self) -> Option<String> {
+        match self.kind {
+            FailureKind::Network | FailureKind::Timeout => Some(
+                "check the network, and any AWS_ENDPOINT_URL* or `spec.endpoint_url` setting; run with -v for the cause".into(),
+            ),
+            FailureKind::Malformed => {
+                Some("this is likely temporary; retry, or run with -v for the cause".into())
+            }
+            FailureKind::Service => None,
+        }
+    }
+
     pub fn from_sdk<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,

@@ -210,10 +210,21 @@ impl Run {
     }
 
     pub fn run(mut self) -> Outcome {
-        self.command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        self.command.stdout(Stdio::piped());
+        self.finish()
+    }
+
+    /// Run with a stdout whose reader has already gone away, as `atmos-auth … | head -0` gives
+    /// it: every write to it fails with a broken pipe. Stdout is reported empty.
+    pub fn run_with_closed_stdout(mut self) -> Outcome {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        self.command.stdout(writer);
+        self.finish()
+    }
+
+    fn finish(mut self) -> Outcome {
+        self.command.stdin(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.command.spawn().expect("spawn atmos-auth");
         // A closed stdin (after any given input) is what a script or CI gives.
         let mut stdin = child.stdin.take().expect("piped");

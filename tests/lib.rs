@@ -9,6 +9,8 @@ mod tls_server;
 /// Browser login (authorization code with PKCE) through curl scripts and headless Chromium, and
 /// the device-code fallback rules (issue 12).
 mod browser_login;
+/// A closed stdout (`| head`): quiet exits, no panic (issue 16).
+mod closed_stdout;
 /// Configuration errors as users see them.
 mod config_errors;
 /// Configuration other users could have written is refused (issue 11).

@@ -1,5 +1,5 @@
 //! Raw clap definitions: every flag, its help text and the environment variable it reads.
-//! Validation beyond what clap can express happens in `command`.
+//! `command` turns them into a typed `Invocation`; nothing outside `cli` sees these types.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,8 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
 
-use super::completion::identity_candidates;
-use crate::config::LoadOptions;
+use super::candidates::identity_candidates;
+use super::variables;
 
 const AFTER_HELP: &str = "\
 Examples:
@@ -40,11 +40,11 @@ pub struct Arguments {
 #[derive(Debug, Args)]
 pub struct Global {
     /// Profile to load, or a comma list merged left to right (later wins); see `profiles`.
-    #[arg(long, global = true, env = "ATMOS_PROFILE", value_name = "NAME")]
+    #[arg(long, global = true, env = variables::PROFILE, value_name = "NAME")]
     pub profile: Option<String>,
 
     /// Config root holding atmos.yaml and profiles/ [default: nearest ancestor holding them]
-    #[arg(long, global = true, env = "ATMOS_CLI_CONFIG_PATH", value_name = "DIR")]
+    #[arg(long, global = true, env = variables::CONFIG_DIR, value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
 
     /// Identity to use when the command names none; `false` means no identity at all.
@@ -52,7 +52,7 @@ pub struct Global {
         long = "identity",
         id = "identity_flag",
         global = true,
-        env = "ATMOS_IDENTITY",
+        env = variables::IDENTITY,
         value_name = "NAME"
     )]
     pub identity: Option<String>,
@@ -61,7 +61,7 @@ pub struct Global {
     #[arg(
         long,
         global = true,
-        env = "ATMOS_MFA_CODE",
+        env = variables::MFA_CODE,
         value_name = "CODE",
         hide_env_values = true
     )]
@@ -69,29 +69,12 @@ pub struct Global {
 
     /// Realm: a separate set of sessions and credentials, e.g. a second user of the same SSO
     /// instance [default: auth.realm, else none]
-    #[arg(long, global = true, env = "ATMOS_AUTH_REALM", value_name = "NAME")]
+    #[arg(long, global = true, env = variables::REALM, value_name = "NAME")]
     pub realm: Option<String>,
 
     /// More output on stderr (-v info, -vv debug, -vvv trace). Secrets are never logged.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-}
-
-impl Global {
-    /// Where to look for the profile, from these flags (or their variables) and the process.
-    pub fn load_options(&self) -> LoadOptions {
-        LoadOptions {
-            profile: self.profile.clone(),
-            config_dir: self.config_dir.clone(),
-            cwd: std::env::current_dir().unwrap_or_default(),
-            env_profile: None,
-            env_config_path: None,
-            home: directories::BaseDirs::new().map(|d| d.home_dir().to_path_buf()),
-            user_config_dir: directories::ProjectDirs::from("", "", "atmos-auth")
-                .map(|d| d.config_dir().to_path_buf()),
-            xdg_config_home: std::env::var_os("XDG_CONFIG_HOME").map(PathBuf::from),
-        }
-    }
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -435,29 +418,6 @@ pub enum MatrixFormat {
     Table,
     Markdown,
     Json,
-}
-
-impl From<MatrixFormat> for crate::output::matrix::Format {
-    fn from(format: MatrixFormat) -> Self {
-        match format {
-            MatrixFormat::Table => Self::Table,
-            MatrixFormat::Markdown => Self::Markdown,
-            MatrixFormat::Json => Self::Json,
-        }
-    }
-}
-
-impl From<ListFormat> for crate::output::list::Format {
-    fn from(format: ListFormat) -> Self {
-        match format {
-            ListFormat::Table => Self::Table,
-            ListFormat::Tree => Self::Tree,
-            ListFormat::Json => Self::Json,
-            ListFormat::Yaml => Self::Yaml,
-            ListFormat::Dot => Self::Dot,
-            ListFormat::Mermaid => Self::Mermaid,
-        }
-    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

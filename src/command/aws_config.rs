@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{print, region_of};
+use super::print;
+use super::{Error, exit};
 use crate::config::Config;
-use crate::error::{Error, exit};
 use crate::fs::{PRIVATE_FILE_MODE, write_atomic};
+use crate::identity::region_for;
 use crate::output::aws_config::{self, Entry, Source};
 use crate::paths;
 
@@ -28,7 +29,7 @@ fn render(config: &Config, tags: &[String]) -> Result<String, Error> {
         .filter(|identity| config.has_tags(identity, tags))
         .map(|identity| Entry {
             name: &identity.name,
-            region: region_of(config, identity),
+            region: region_for(config, identity),
         })
         .collect();
     let user_config = user_aws_config();

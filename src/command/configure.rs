@@ -5,9 +5,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::Context;
+use super::{Error, exit};
 use crate::config::IdentityKind;
 use crate::credentials::AccessKeys;
-use crate::error::{Error, exit};
 use crate::identity::user_keys_id;
 use crate::secret::Secret;
 use crate::store::{EntryKey, Namespace};

@@ -13,20 +13,17 @@ use std::time::{Duration, SystemTime};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use zeroize::Zeroizing;
 
-use super::{Context, print, region_of};
-use crate::endpoint::EndpointError;
-use crate::error::{Error, exit};
+use super::{Context, print};
+use super::{Error, exit};
+use crate::identity::region_for;
+use crate::provider::federation::{self, FederationError};
 use crate::provider::sso::LoginPolicy;
 
-const FEDERATION_URL: &str = "https://signin.aws.amazon.com/federation";
-/// Overrides the federation endpoint (tests, partitions other than `aws`).
-const FEDERATION_URL_ENV: &str = "ATMOS_CONSOLE_FEDERATION_URL";
 const CONSOLE_URL: &str = "https://console.aws.amazon.com";
 const ISSUER: &str = "atmos-auth";
 /// The federation endpoint accepts console sessions of 15 minutes to 12 hours.
 const MIN_SESSION: Duration = Duration::from_secs(15 * 60);
 const MAX_SESSION: Duration = Duration::from_secs(12 * 60 * 60);
-const HTTP_TIMEOUT: Duration = Duration::from_secs(15);
 /// A page is left this long for the browser to read it before a later run deletes it.
 const PAGE_LIFETIME: Duration = Duration::from_secs(60);
 /// Pages are named `PAGE_PREFIX<random>.html`; only such files, and the `.PAGE_PREFIX…tmp`
@@ -39,18 +36,8 @@ const RUNTIME_DIR_ENV: &str = "XDG_RUNTIME_DIR";
 pub enum ConsoleError {
     #[error("console session length must be between 15m and 12h")]
     Duration,
-    #[error("the federation endpoint `{endpoint}` refused the sign-in")]
-    Refused {
-        endpoint: String,
-        #[source]
-        source: ureq::Error,
-    },
     #[error(transparent)]
-    Tls(#[from] crate::tls::TlsError),
-    #[error(transparent)]
-    Endpoint(EndpointError),
-    #[error("the federation endpoint `{endpoint}` answered without a sign-in token")]
-    NoToken { endpoint: String },
+    Federation(#[from] FederationError),
     #[error("unknown console destination `{name}`")]
     UnknownDestination {
         name: String,
@@ -67,6 +54,29 @@ pub enum ConsoleError {
     },
 }
 
+impl ConsoleError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::Federation(error) => error.exit_code(),
+            Self::Duration
+            | Self::Page { .. }
+            | Self::UnknownDestination { .. }
+            | Self::NotConsole { .. } => exit::USAGE,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Federation(error) => error.hint(),
+            Self::UnknownDestination { known, .. } => Some(format!(
+                "give a console URL, a path such as `/ec2/home`, or one of: {}",
+                known.join(", ")
+            )),
+            Self::Duration | Self::Page { .. } | Self::NotConsole { .. } => None,
+        }
+    }
+}
+
 pub fn run(
     context: &Context,
     identity: Option<&str>,
@@ -77,69 +87,19 @@ pub fn run(
     if duration.is_some_and(|d| !(MIN_SESSION..=MAX_SESSION).contains(&d)) {
         return Err(ConsoleError::Duration.into());
     }
-    let endpoint = std::env::var(FEDERATION_URL_ENV)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| FEDERATION_URL.into());
-    // The session (secret key and token) goes in the query: never in the clear off this host.
-    crate::endpoint::check(&endpoint).map_err(|refusal| {
-        ConsoleError::Endpoint(EndpointError {
-            setting: format!("`{FEDERATION_URL_ENV}`"),
-            refusal,
-        })
-    })?;
+    let endpoint = federation::endpoint().map_err(ConsoleError::from)?;
     let identity = context.identity(identity)?;
     // Checked before any request: a mistyped name costs no sign-in token.
-    let destination = destination_url(destination, region_of(&context.config, identity))?;
+    let destination = destination_url(destination, region_for(&context.config, identity))?;
     let credentials = context.resolver().resolve(identity, LoginPolicy::Never)?;
-    let session = Zeroizing::new(
-        serde_json::json!({
-            "sessionId": credentials.access_key_id,
-            "sessionKey": credentials.secret_access_key.expose(),
-            "sessionToken": credentials.session_token.expose(),
-        })
-        .to_string(),
-    );
-    let agent = crate::tls::ureq_agent(crate::tls::Timeouts {
-        connect: HTTP_TIMEOUT,
-        total: HTTP_TIMEOUT,
-    })
-    .map_err(ConsoleError::from)?;
-    let mut request = agent.get(&endpoint);
-    if crate::endpoint::is_plain_http(&endpoint) {
-        // Loopback only (checked above), and straight there: a proxy would carry the session
-        // off this machine in the clear.
-        request = request.config().proxy(None).build();
-    }
-    let mut request = request
-        .query("Action", "getSigninToken")
-        .query("Session", session.as_str());
-    if let Some(duration) = duration {
-        request = request.query("SessionDuration", duration.as_secs().to_string());
-    }
-    let refused = |source| ConsoleError::Refused {
-        endpoint: endpoint.clone(),
-        source,
-    };
-    let body = request
-        .call()
-        .map_err(refused)?
-        .body_mut()
-        .read_to_string()
-        .map_err(refused)?;
-    let answer: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    let token = answer["SigninToken"]
-        .as_str()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ConsoleError::NoToken {
-            endpoint: endpoint.clone(),
-        })?;
+    let token =
+        federation::sign_in_token(&endpoint, &credentials, duration).map_err(ConsoleError::from)?;
     let encode = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
     let url = Zeroizing::new(format!(
         "{endpoint}?Action=login&Issuer={}&Destination={}&SigninToken={}",
         encode(ISSUER),
         encode(&destination),
-        encode(token)
+        encode(&token)
     ));
     if print_only {
         print(format!("{}\n", url.as_str()).as_bytes())?;

@@ -5,8 +5,8 @@
 use std::io::IsTerminal;
 
 use super::{Context, login_policy, print};
-use crate::error::{Error, exit};
-use crate::output::credential_process;
+use super::{Error, exit};
+use crate::credential_process;
 
 pub fn run(context: &Context, identity: Option<&str>) -> Result<i32, Error> {
     let identity = context.identity(identity)?;

@@ -9,15 +9,15 @@ use std::time::SystemTime;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 
 use super::print;
+use super::{Error, exit};
 use crate::config::{AccountRef, Config, Identity, IdentityKind, ProviderKind, Via as ConfigVia};
-use crate::error::{Error, exit};
 use crate::identity::{Resolver, provision};
 use crate::output::list::{
     self, CredentialStatus, Format, IdentityView, ListView, ProviderView, SessionStatus, Via,
 };
 use crate::provider::ProviderError;
+use crate::provider::sdk::Clients;
 use crate::provider::sso::{LoginPolicy, Portal, SsoSession};
-use crate::sdk::Clients;
 use crate::store::CredentialStore;
 
 /// The `PATTERN` globs of `list`: an identity is shown when its name or alias matches one,
@@ -71,7 +71,7 @@ pub struct Shown<'a> {
 
 /// Fetch the assignments of every auto-provisioning provider again (`list --refresh`).
 pub fn refresh(config: &Config, store: &CredentialStore) -> Result<(), Error> {
-    let runtime = crate::sdk::runtime().map_err(ProviderError::Runtime)?;
+    let runtime = crate::provider::sdk::runtime().map_err(ProviderError::Runtime)?;
     for provider in config.auth.providers.values() {
         let ProviderKind::IdentityCenter(sso) = &provider.kind else {
             continue;

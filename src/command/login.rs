@@ -6,12 +6,12 @@
 use std::time::SystemTime;
 
 use super::Context;
+use super::{Error, exit};
 use crate::config::ProviderKind;
-use crate::error::{Error, exit};
 use crate::identity::provision;
 use crate::provider::ProviderError;
+use crate::provider::sdk::{self, Clients};
 use crate::provider::sso::{LoginPolicy, LoginRequest, Portal, SsoSession};
-use crate::sdk::{self, Clients};
 
 pub fn run(
     context: &Context,

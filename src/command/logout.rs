@@ -17,21 +17,17 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
-
-use aws_sdk_sso::error::ProvideErrorMetadata;
+use std::time::Duration;
 
 use super::{Context, expand_path, print};
-use crate::cli::Global;
+use super::{Error, exit};
+use crate::cli::Settings;
 use crate::config::{self, Config, IdentityCenter, Provider, ProviderKind};
-use crate::error::{Error, exit};
 use crate::identity::provisioned::Wanted;
 use crate::identity::{Ambient, Plan};
 use crate::provider::ProviderError;
-use crate::provider::sso::{self, GrantKind, LoginPolicy, SsoSession, UNAUTHORIZED};
-use crate::sdk::{self, Clients};
+use crate::provider::sso::{self, GrantKind, SsoSession};
 use crate::store::{self, CredentialStore, EntryKey, Namespace, StoreError, StoreKind, bound_id};
-use crate::upstream::UpstreamError;
 
 /// The cache subdirectories that `logout --all` empties, each with what its files are.
 const CACHE_SUBDIRS: [(&str, &str); 2] = [
@@ -54,11 +50,11 @@ pub enum Target<'a> {
     },
 }
 
-pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Error> {
-    let mut report = Report::new(dry_run, global.verbose > 0);
+pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32, Error> {
+    let mut report = Report::new(dry_run, settings.verbose);
     match target {
         Target::Identity(name) => {
-            let context = Context::load(global, Wanted::Named(name))?;
+            let context = Context::load(settings, Wanted::Named(name))?;
             let items = identity_items(&context.config, context.identity(Some(name))?);
             report.remove(&context.store, |existing| {
                 items
@@ -70,7 +66,7 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
             report.forget_unseen_role_credentials(&context.store);
         }
         Target::Provider(name) => {
-            let context = Context::load(global, Wanted::All)?;
+            let context = Context::load(settings, Wanted::All)?;
             let provider = context.provider(name)?;
             let ProviderKind::IdentityCenter(sso) = &provider.kind else {
                 unreachable!("Context::provider returns Identity Center providers only")
@@ -95,10 +91,10 @@ pub fn run(global: &Global, target: Target<'_>, dry_run: bool) -> Result<i32, Er
             // Without a profile there is no provider to tell, but the stores are emptied all
             // the same: a broken profile must not keep anyone logged in.
             // The realm comes first: the provisioned identities are read from its cache.
-            let loaded = config::load(&global.load_options())
+            let loaded = config::load(&settings.load)
                 .inspect_err(|error| tracing::debug!(%error, "no profile: no portal to tell"))
                 .ok();
-            super::set_realm(global, loaded.as_ref())?;
+            super::set_realm(settings, loaded.as_ref())?;
             let config = loaded.and_then(|mut config| {
                 crate::identity::provisioned::extend(&mut config, Wanted::All)
                     .inspect_err(|error| tracing::debug!(%error, "provisioned identities unusable"))
@@ -281,11 +277,8 @@ fn obtained_elsewhere(sso: &IdentityCenter, existing: &[EntryKey], known: &[Item
         .collect()
 }
 
-/// Ends the session of `sso` at the portal (`Logout`) when `store` holds its token. The token
-/// goes to the session's own endpoints only. An access token that has expired, or that the
-/// portal rejects, is renewed with the refresh token first (once): the refresh token keeps the
-/// server-side session alive, so a stale access token must not leave it open. A session that
-/// cannot be renewed is over at the portal already.
+/// Ends the session of `sso` at the portal (`SsoSession::end_at_portal`) when `store` holds its
+/// token, and reports it.
 fn end_session(report: &mut Report, sso: &IdentityCenter, store: &CredentialStore) {
     let session = SsoSession::new(sso, store);
     match session.cached() {
@@ -301,42 +294,7 @@ fn end_session(report: &mut Report, sso: &IdentityCenter, store: &CredentialStor
     if report.dry_run {
         return report.line(format!("Would end {what}."));
     }
-    let told = sdk::runtime()
-        .map_err(ProviderError::Runtime)
-        .and_then(|runtime| {
-            runtime.block_on(async {
-                let clients = Clients::new(&sso.region)?;
-                for attempt in 0..2 {
-                    let token = match session
-                        .access_token(&clients, LoginPolicy::Never, SystemTime::now())
-                        .await
-                    {
-                        Ok(token) => token,
-                        Err(ProviderError::LoginRequired { .. }) => return Ok(false),
-                        Err(error) => return Err(error),
-                    };
-                    let sent = clients
-                        .sso_portal(session.endpoints())
-                        .logout()
-                        .access_token(token.expose())
-                        .send()
-                        .await;
-                    match sent {
-                        Ok(_) => return Ok(true),
-                        Err(error)
-                            if error.as_service_error().and_then(|e| e.code())
-                                == Some(UNAUTHORIZED) =>
-                        {
-                            tracing::info!(attempt, "the portal rejected the access token");
-                            session.invalidate_access_token(&token).await?;
-                        }
-                        Err(error) => return Err(UpstreamError::from_sdk("Logout", error).into()),
-                    }
-                }
-                Ok(false)
-            })
-        });
-    match told {
+    match session.end_at_portal() {
         Ok(true) => report.line(format!("Ended {what}.")),
         Ok(false) => tracing::info!("the portal no longer knew the session"),
         Err(error) => {

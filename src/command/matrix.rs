@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use super::print;
-use crate::cli::Global;
+use super::{Error, exit};
+use crate::cli::Settings;
 use crate::config::{self, Config};
-use crate::error::{Error, exit};
 use crate::matrix::{self, Declared, MatrixError, Tier};
 use crate::output::matrix::{Format, render};
 use crate::text::printable;
@@ -24,8 +24,12 @@ const MISMATCH: i32 = 1;
 
 /// `check`: `None` without `--check`, `Some(None)` for `--check` alone (the default file),
 /// `Some(Some(path))` for `--check FILE`.
-pub fn run(global: &Global, format: Format, check: Option<Option<PathBuf>>) -> Result<i32, Error> {
-    let options = global.load_options();
+pub fn run(
+    settings: &Settings,
+    format: Format,
+    check: Option<Option<PathBuf>>,
+) -> Result<i32, Error> {
+    let options = settings.load.clone();
     let (root, names) = config::profiles_under(&options)?;
     // Relative to the working directory when under it, so that messages stay short.
     let default_file = PathBuf::from(shown(&root.join(MATRIX_FILE), &options.cwd));
@@ -38,7 +42,7 @@ pub fn run(global: &Global, format: Format, check: Option<Option<PathBuf>>) -> R
     };
     let mut profiles = Vec::with_capacity(names.len());
     for name in row_order(names, declared.as_ref()) {
-        let mut options = global.load_options();
+        let mut options = settings.load.clone();
         options.profile = Some(name.clone());
         options.config_dir = Some(root.clone());
         let config = config::load(&options)?;

@@ -2,10 +2,12 @@
 //! (loading the profile, opening the store, picking an identity) lives here.
 
 mod aws_config;
+mod child_env;
 mod configure;
 mod console;
 mod credential_process;
 mod env;
+mod error;
 mod exec;
 mod list;
 mod login;
@@ -17,19 +19,21 @@ mod shell;
 mod validate;
 mod whoami;
 
-pub use configure::ConfigureError;
-pub use console::ConsoleError;
-pub use serve::ServeError;
+use configure::ConfigureError;
+use console::ConsoleError;
+pub use error::Error;
+use serve::ServeError;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cli::{Arguments, Global, Subcommand};
+use crate::cli::{Command, Invocation, LogoutTarget, Settings};
 use crate::config::{self, Config, Identity, Provider};
-use crate::error::Error;
+use crate::exit;
 use crate::identity::Resolver;
 use crate::identity::provisioned::{self, Wanted};
+use crate::prompt::{Prompt, TerminalPrompt};
 use crate::provider::github_oidc::GithubEnv;
 use crate::provider::sso::{
     BrowserSupport, DEFAULT_BROWSER_TIMEOUT_SECS, LOGIN_TIMEOUT_ENV, LoginPolicy, LoginRequest,
@@ -44,10 +48,10 @@ const BROWSER_ENV: &str = "BROWSER";
 /// A graphical session on Linux and the BSDs.
 const DISPLAY_ENVS: [&str; 2] = ["DISPLAY", "WAYLAND_DISPLAY"];
 
-pub fn run(arguments: Arguments) -> Result<i32, Error> {
-    let global = arguments.global;
-    match arguments.subcommand {
-        Subcommand::Login {
+pub fn run(invocation: Invocation) -> Result<i32, Error> {
+    let settings = invocation.settings;
+    match invocation.command {
+        Command::Login {
             identity,
             provider,
             no_browser,
@@ -55,7 +59,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             force,
             tags,
         } => {
-            let context = Context::load(&global, Wanted::All)?;
+            let context = Context::load(&settings, Wanted::All)?;
             let request = login_request(use_device_code, no_browser)?;
             if tags.is_empty() {
                 return login::run(
@@ -70,109 +74,104 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
             for (index, name) in tagged(&context.config, &tags)?.iter().enumerate() {
                 login::run(&context, Some(name), None, request, force && index == 0)?;
             }
-            Ok(crate::error::exit::SUCCESS)
+            Ok(exit::SUCCESS)
         }
-        Subcommand::Logout {
-            identity,
-            provider,
-            all,
-            include_user_keys,
-            all_realms,
-            dry_run,
-            tags,
-        } => {
-            if !tags.is_empty() {
-                let mut config = config::load(&global.load_options())?;
-                // The realm's provisioned identities, as `logout NAME` sees them.
-                set_realm(&global, Some(&config))?;
-                provisioned::extend(&mut config, Wanted::All)?;
-                for name in tagged(&config, &tags)? {
-                    logout::run(&global, logout::Target::Identity(&name), dry_run)?;
+        Command::Logout { target, dry_run } => {
+            let target = match &target {
+                LogoutTarget::Tagged(tags) => {
+                    let mut config = config::load(&settings.load)?;
+                    // The realm's provisioned identities, as `logout NAME` sees them.
+                    set_realm(&settings, Some(&config))?;
+                    provisioned::extend(&mut config, Wanted::All)?;
+                    for name in tagged(&config, tags)? {
+                        logout::run(&settings, logout::Target::Identity(&name), dry_run)?;
+                    }
+                    return Ok(exit::SUCCESS);
                 }
-                return Ok(crate::error::exit::SUCCESS);
-            }
-            let target = match (identity.as_deref(), all) {
-                (_, true) => logout::Target::All {
+                LogoutTarget::All {
                     include_user_keys,
                     all_realms,
+                } => logout::Target::All {
+                    include_user_keys: *include_user_keys,
+                    all_realms: *all_realms,
                 },
-                (Some(name), false) => logout::Target::Identity(name),
-                (None, false) => logout::Target::Provider(provider.as_deref()),
+                LogoutTarget::Identity(name) => logout::Target::Identity(name),
+                LogoutTarget::Provider(name) => logout::Target::Provider(name.as_deref()),
             };
-            logout::run(&global, target, dry_run)
+            logout::run(&settings, target, dry_run)
         }
-        Subcommand::Env {
+        Command::Env {
             identity,
-            format,
+            output,
             login,
         } => env::run(
-            &Context::load(&global, named(&global, identity.as_deref()))?,
+            &Context::load(&settings, named(&settings, identity.as_deref()))?,
             identity.as_deref(),
-            format,
+            output,
             login,
         ),
-        Subcommand::Exec {
+        Command::Exec {
             identity,
             login,
             server,
             command,
         } => exec::run(
-            &Context::load(&global, Wanted::All)?,
+            &Context::load(&settings, Wanted::All)?,
             identity.as_deref(),
             login,
             server,
             &command,
         ),
-        Subcommand::Shell {
+        Command::Shell {
             identity,
             login,
             server,
             args,
         } => shell::run(
-            &Context::load(&global, Wanted::All)?,
+            &Context::load(&settings, Wanted::All)?,
             identity.as_deref(),
             login,
             server,
             &args,
         ),
-        Subcommand::Whoami { identity, format } => whoami::run(
-            &Context::load(&global, named(&global, identity.as_deref()))?,
+        Command::Whoami { identity, format } => whoami::run(
+            &Context::load(&settings, named(&settings, identity.as_deref()))?,
             identity.as_deref(),
             format,
         ),
-        Subcommand::CredentialProcess { identity } => credential_process::run(
-            &Context::load(&global, named(&global, identity.as_deref()))?,
+        Command::CredentialProcess { identity } => credential_process::run(
+            &Context::load(&settings, named(&settings, identity.as_deref()))?,
             identity.as_deref(),
         ),
-        Subcommand::AwsConfig { output, tags } => {
-            let mut config = config::load(&global.load_options())?;
-            set_realm(&global, Some(&config))?;
+        Command::AwsConfig { output, tags } => {
+            let mut config = config::load(&settings.load)?;
+            set_realm(&settings, Some(&config))?;
             provisioned::extend(&mut config, Wanted::All)?;
             if !tags.is_empty() {
                 tagged(&config, &tags)?;
             }
             aws_config::run(&config, output.as_deref(), &tags)
         }
-        Subcommand::Console {
+        Command::Console {
             identity,
             destination,
             print_only,
             duration,
         } => console::run(
-            &Context::load(&global, named(&global, identity.as_deref()))?,
+            &Context::load(&settings, named(&settings, identity.as_deref()))?,
             identity.as_deref(),
             destination.as_deref(),
             print_only,
             duration,
         ),
-        Subcommand::List {
+        Command::List {
             format,
             refresh,
             tags,
             patterns,
         } => {
             let patterns = list::Patterns::new(&patterns)?;
-            let (mut config, mut provisioned) = Context::load_config(&global, Wanted::All)?;
+            let (mut config, mut provisioned) = Context::load_config(&settings, Wanted::All)?;
             // The configuration is shown without a store (a server without D-Bus); only
             // `--refresh` needs one, for the session's token.
             let mut store = Context::open_store(&config);
@@ -181,7 +180,7 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
                 list::refresh(&config, &opened)?;
                 // Reload the profile (not the store: a `file` store would ask for its password
                 // again) so assignments that went away disappear too.
-                (config, provisioned) = Context::load_config(&global, Wanted::All)?;
+                (config, provisioned) = Context::load_config(&settings, Wanted::All)?;
                 store = Ok(opened);
             }
             if !tags.is_empty() {
@@ -192,26 +191,27 @@ pub fn run(arguments: Arguments) -> Result<i32, Error> {
                 patterns: &patterns,
                 provisioned: &provisioned,
             };
-            list::run(&config, store.as_ref(), format.into(), &shown)
+            list::run(&config, store.as_ref(), format, &shown)
         }
-        Subcommand::Validate { all_profiles } => validate::run(&global, all_profiles),
-        Subcommand::Profiles => profiles::run(&global),
-        Subcommand::Matrix { format, check } => matrix::run(&global, format.into(), check),
-        Subcommand::Configure { identity } => configure::run(
-            &Context::load(&global, Wanted::Named(&identity))?,
+        Command::Validate { all_profiles } => validate::run(&settings, all_profiles),
+        Command::Profiles => profiles::run(&settings),
+        Command::Matrix { format, check } => matrix::run(&settings, format, check),
+        Command::Configure { identity } => configure::run(
+            &Context::load(&settings, Wanted::Named(&identity))?,
             &identity,
         ),
-        Subcommand::Completion { shell } => {
+        Command::Completion(registration) => {
             let program = std::env::current_exe()
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_else(|_| "atmos-auth".into());
-            crate::cli::registration(shell, &program, &mut std::io::stdout().lock()).map_err(
-                |source| Error::Write {
-                    path: "stdout".into(),
+            let script = registration
+                .script(&program)
+                .map_err(|source| Error::Write {
+                    path: "the completion script".into(),
                     source,
-                },
-            )?;
-            Ok(crate::error::exit::SUCCESS)
+                })?;
+            print(&script)?;
+            Ok(exit::SUCCESS)
         }
     }
 }
@@ -230,8 +230,8 @@ pub struct Context {
 
 /// The provisioned identities a command resolving the identity `name` (else `--identity`, else
 /// the default, always a written one) needs: only that one.
-fn named<'a>(global: &'a Global, name: Option<&'a str>) -> Wanted<'a> {
-    match name.or(global.identity.as_deref()) {
+fn named<'a>(settings: &'a Settings, name: Option<&'a str>) -> Wanted<'a> {
+    match name.or(settings.identity.as_deref()) {
         Some(NO_IDENTITY) | None => Wanted::Nothing,
         Some(name) => Wanted::Named(name),
     }
@@ -239,8 +239,8 @@ fn named<'a>(global: &'a Global, name: Option<&'a str>) -> Wanted<'a> {
 
 /// Chooses this process's realm: `--realm` / `ATMOS_AUTH_REALM` (which wins), else the
 /// profile's `auth.realm`, else none. Every stored entry and cache file is in that realm.
-pub(crate) fn set_realm(global: &Global, config: Option<&Config>) -> Result<(), Error> {
-    let realm = match global.realm.as_deref().filter(|value| !value.is_empty()) {
+pub(crate) fn set_realm(settings: &Settings, config: Option<&Config>) -> Result<(), Error> {
+    let realm = match settings.realm.as_deref().filter(|value| !value.is_empty()) {
         Some(value) => {
             if let Some(problem) = store::realm::realm_problem(value) {
                 return Err(Error::InvalidRealm {
@@ -258,22 +258,25 @@ pub(crate) fn set_realm(global: &Global, config: Option<&Config>) -> Result<(), 
 
 impl Context {
     /// Loads the profile with the provisioned identities `wanted`, and opens the store.
-    fn load(global: &Global, wanted: Wanted<'_>) -> Result<Self, Error> {
-        let (config, _) = Self::load_config(global, wanted)?;
+    fn load(settings: &Settings, wanted: Wanted<'_>) -> Result<Self, Error> {
+        let (config, _) = Self::load_config(settings, wanted)?;
         let store = Self::open_store(&config)?;
         Ok(Self {
             config,
             store,
-            mfa_code: global.mfa_code.clone(),
-            identity_flag: global.identity.clone(),
+            mfa_code: settings.mfa_code.clone(),
+            identity_flag: settings.identity.clone(),
             every_provisioned: wanted == Wanted::All,
         })
     }
 
     /// The profile, in its realm, with the provisioned identities `wanted`, and their names.
-    fn load_config(global: &Global, wanted: Wanted<'_>) -> Result<(Config, Vec<String>), Error> {
-        let mut config = config::load(&global.load_options())?;
-        set_realm(global, Some(&config))?;
+    fn load_config(
+        settings: &Settings,
+        wanted: Wanted<'_>,
+    ) -> Result<(Config, Vec<String>), Error> {
+        let mut config = config::load(&settings.load)?;
+        set_realm(settings, Some(&config))?;
         let provisioned = provisioned::extend(&mut config, wanted)?;
         Ok((config, provisioned))
     }
@@ -390,16 +393,31 @@ fn store_timeout() -> Result<Duration, Error> {
     }
 }
 
-/// Write a command's answer to stdout. A reader that went away (`| head`) is not an error.
+/// Write a command's answer to stdout: the one place anything is printed there. A reader that
+/// went away (`| head`) is not an error; the command carries on and exits as it would have.
 fn print(bytes: &[u8]) -> Result<(), Error> {
+    match write_stdout(bytes) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.map_err(stdout_error),
+    }
+}
+
+/// Like `print`, for text that must be delivered before the command goes on (GitHub's mask
+/// commands): a closed stdout is an error too.
+fn print_or_fail(bytes: &[u8]) -> Result<(), Error> {
+    write_stdout(bytes).map_err(stdout_error)
+}
+
+fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "stdout".into(),
-            source: error,
-        }),
-        _ => Ok(()),
+    stdout.write_all(bytes).and_then(|()| stdout.flush())
+}
+
+fn stdout_error(source: std::io::Error) -> Error {
+    Error::Write {
+        path: "stdout".into(),
+        source,
     }
 }
 
@@ -408,22 +426,18 @@ const NO_IDENTITY: &str = "false";
 
 /// Ask which of several default identities to use, at the terminal.
 fn choose<'c>(several: &[&'c Identity]) -> Result<&'c Identity, Error> {
-    use std::io::{BufRead, Write};
-    let names = || several.iter().map(|i| i.name.clone()).collect::<Vec<_>>();
     eprintln!("Several identities are marked default:");
     for (number, identity) in several.iter().enumerate() {
         eprintln!("  {}) {}", number + 1, identity.name);
     }
-    eprint!("Use which one? [1-{}] ", several.len());
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut line);
-    line.trim()
-        .parse::<usize>()
-        .ok()
+    TerminalPrompt
+        .ask(&format!("Use which one? [1-{}] ", several.len()))
+        .and_then(|answer| answer.parse::<usize>().ok())
         .and_then(|n| n.checked_sub(1))
         .and_then(|i| several.get(i).copied())
-        .ok_or_else(|| Error::AmbiguousDefault { names: names() })
+        .ok_or_else(|| Error::AmbiguousDefault {
+            names: several.iter().map(|i| i.name.clone()).collect(),
+        })
 }
 
 /// `~/…` is under the home directory; a relative path is relative to the config root.
@@ -480,11 +494,6 @@ fn login_policy(login: bool) -> Result<LoginPolicy, Error> {
     } else {
         LoginPolicy::Never
     })
-}
-
-/// The region an identity's credentials are used in.
-fn region_of<'a>(config: &'a Config, identity: &'a Identity) -> &'a str {
-    crate::identity::region_for(config, identity)
 }
 
 /// The names of the identities carrying every one of `tags` (`Config::tags_of`), or an error

@@ -6,15 +6,15 @@
 use std::path::Path;
 
 use super::print;
-use crate::cli::Global;
+use super::{Error, exit};
+use crate::cli::Settings;
 use crate::config;
-use crate::error::{Error, exit};
 
 /// Shown for a profile that does not load, instead of its description.
 const INVALID: &str = "(invalid; run `atmos-auth validate --all-profiles`)";
 
-pub fn run(global: &Global) -> Result<i32, Error> {
-    let options = global.load_options();
+pub fn run(settings: &Settings) -> Result<i32, Error> {
+    let options = settings.load.clone();
     let (root, found) = config::discover_profiles(&options)?;
     let selected: Vec<String> = options
         .selected_profile()
@@ -27,7 +27,7 @@ pub fn run(global: &Global) -> Result<i32, Error> {
         .unwrap_or_default();
     let mut rows = Vec::with_capacity(found.len());
     for profile in found {
-        let mut options = global.load_options();
+        let mut options = settings.load.clone();
         options.profile = Some(profile.name.clone());
         options.config_dir = Some(root.clone());
         let description = match config::load(&options) {

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant, SystemTime};
 use zeroize::Zeroizing;
 
 use super::aws_config;
-use super::exec::{AWS_CONFIG_FILE, ChildEnv};
+use super::child_env::{AWS_CONFIG_FILE, ChildEnv};
+use super::{Error, exit};
 use crate::config::Identity;
 use crate::credentials::Credentials;
-use crate::error::{Error, exit};
 use crate::identity::Resolver;
 use crate::output::EnvVar;
 use crate::output::container::{self, Secrets, Verdict};

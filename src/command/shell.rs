@@ -6,9 +6,9 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::time::SystemTime;
 
-use super::exec::{child_env, serves};
+use super::Error;
+use super::child_env::{child_env, serves};
 use super::{Context, serve};
-use crate::error::Error;
 use crate::output::{self, shell};
 
 pub fn run(

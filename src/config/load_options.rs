@@ -7,16 +7,12 @@ use std::path::PathBuf;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadOptions {
-    /// `--profile NAME`.
+    /// `--profile NAME` (or `ATMOS_PROFILE`).
     pub profile: Option<String>,
-    /// `--config-dir DIR`.
+    /// `--config-dir DIR` (or `ATMOS_CLI_CONFIG_PATH`).
     pub config_dir: Option<PathBuf>,
     /// The working directory, where the search for a config root starts.
     pub cwd: PathBuf,
-    /// `ATMOS_PROFILE`.
-    pub env_profile: Option<String>,
-    /// `ATMOS_CLI_CONFIG_PATH`.
-    pub env_config_path: Option<PathBuf>,
     /// The user's home directory: the search for a config root looks no higher.
     pub home: Option<PathBuf>,
     /// The per-user config directory, `directories::ProjectDirs::from("", "", "atmos-auth")`'s
@@ -28,13 +24,9 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
-    /// `--profile` wins over `ATMOS_PROFILE`. An empty value counts as unset, so
-    /// `ATMOS_PROFILE= atmos-auth ...` switches profiles off.
+    /// The profile selection. An empty value counts as unset, so `ATMOS_PROFILE= atmos-auth ...`
+    /// switches profiles off.
     pub(crate) fn selected_profile(&self) -> Option<&str> {
-        [&self.profile, &self.env_profile]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .find(|name| !name.is_empty())
+        self.profile.as_deref().filter(|name| !name.is_empty())
     }
 }

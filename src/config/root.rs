@@ -21,11 +21,7 @@ pub(crate) const PROFILES_DIR: &str = "profiles";
 /// The config root for these options, or `None` when nothing is found and no user config
 /// directory is known. The root is not judged here; `check_root` does that.
 pub(crate) fn find_root(options: &LoadOptions) -> Option<PathBuf> {
-    let explicit = options
-        .config_dir
-        .as_ref()
-        .or(options.env_config_path.as_ref());
-    let explicit = explicit.map(|dir| options.cwd.join(dir));
+    let explicit = options.config_dir.as_ref().map(|dir| options.cwd.join(dir));
     explicit
         .or_else(|| search_upward(&options.cwd, options.home.as_deref()))
         .or_else(|| options.user_config_dir.clone())

@@ -728,17 +728,13 @@ fn explicit_roots_win_over_discovery_and_user_dir_is_the_fallback() {
     let tree = Tree::new(&[
         ("repo/atmos.yaml", AUTH),
         ("flag/atmos.yaml", AUTH),
-        ("env/atmos.yaml", AUTH),
         ("user/atmos.yaml", AUTH),
         ("elsewhere/", ""),
     ]);
     let mut options = tree.options("repo");
     options.config_dir = Some(tree.path("flag"));
-    options.env_config_path = Some(tree.path("env"));
     assert_eq!(load(&options).unwrap().root, tree.path("flag"));
     options.config_dir = None;
-    assert_eq!(load(&options).unwrap().root, tree.path("env"));
-    options.env_config_path = None;
     assert_eq!(load(&options).unwrap().root, tree.path("repo"));
     let mut options = tree.options("elsewhere");
     assert!(matches!(
@@ -767,7 +763,7 @@ fn profile_from_flag_or_env_is_merged_over_the_root_file() {
         ),
     ]);
     let mut options = tree.options("");
-    options.env_profile = Some("devops".to_owned());
+    options.profile = Some("devops".to_owned());
     let config = load(&options).unwrap();
     assert_eq!(
         (config.profile.as_deref(), config.description.as_deref()),
@@ -791,8 +787,7 @@ fn profile_from_flag_or_env_is_merged_over_the_root_file() {
         Some(Duration::from_secs(30 * 60))
     );
     // An empty ATMOS_PROFILE counts as unset.
-    options.profile = None;
-    options.env_profile = Some(String::new());
+    options.profile = Some(String::new());
     assert_eq!(load(&options).unwrap().profile, None);
 }
 

@@ -6,6 +6,8 @@ mod plan;
 pub mod provision;
 pub mod provisioned;
 mod resolve;
+#[cfg(all(test, unix))]
+mod tests;
 
-pub use plan::{Ambient, Plan, RoleRequest, endpoint_for, region_for, user_keys_id};
+pub use plan::{Ambient, Plan, endpoint_for, region_for, user_keys_id};
 pub use resolve::Resolver;

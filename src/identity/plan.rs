@@ -15,8 +15,9 @@ use crate::config::{
     AccountRef, Config, GithubOidc, Identity, IdentityCenter, IdentityKind, ProcessCommand,
     ProviderKind, Via,
 };
+use crate::provider::sdk::{self, Endpoints};
 use crate::provider::sso;
-use crate::sdk::{self, Endpoints};
+use crate::provider::sts::RoleRequest;
 use crate::store::bound_id;
 
 /// STS caps a role session obtained with another role session's credentials at one hour.
@@ -98,15 +99,6 @@ pub enum Source<'c> {
     },
 }
 
-/// One AssumeRole call's parameters.
-pub struct RoleRequest<'c> {
-    pub identity: &'c str,
-    pub role_arn: &'c str,
-    pub external_id: Option<&'c str>,
-    pub session_name: String,
-    pub duration: Duration,
-}
-
 pub struct Plan<'c> {
     pub source: Source<'c>,
     pub hops: Vec<RoleRequest<'c>>,
@@ -185,7 +177,8 @@ impl<'c> Plan<'c> {
     }
 }
 
-/// The region an identity's credentials are used in.
+/// The region an identity's credentials are used in: `Config::region_for`, else
+/// `FALLBACK_REGION`. Every command and the plan ask here.
 pub fn region_for<'c>(config: &'c Config, identity: &'c Identity) -> &'c str {
     config.region_for(identity).unwrap_or(FALLBACK_REGION)
 }

@@ -7,19 +7,19 @@
 //! chain walks toward its root only as far as it must: every link still valid is reused.
 
 use std::cell::OnceCell;
-use std::io::{BufRead, IsTerminal, Write};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::plan::{Ambient, Plan, Source};
+use crate::clock::{Clock, SystemClock};
 use crate::config::{AccountRef, Config, Identity, IdentityCenter};
 use crate::credentials::{AccessKeys, Credentials};
-use crate::fs::{FileLock, LockError};
-use crate::paths;
+use crate::prompt::{Prompt, TerminalPrompt};
 use crate::provider::ProviderError;
+use crate::provider::entry_lock::lock_entry;
 use crate::provider::github_oidc::{self, GithubEnv};
+use crate::provider::sdk::{self, Clients};
 use crate::provider::sso::{LoginPolicy, Portal, SsoSession, UNAUTHORIZED};
 use crate::provider::{process, sts};
-use crate::sdk::{self, Clients};
 use crate::secret::Secret;
 use crate::store::{CredentialStore, EntryKey, Namespace};
 use crate::typed_entry;
@@ -28,13 +28,28 @@ use crate::typed_entry;
 const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(15 * 60);
 /// A link in the middle of a chain only has to outlive the call that uses it.
 const LINK_MARGIN: Duration = Duration::from_secs(60);
-/// How long to wait for another process fetching the same credentials. A browser login may be
-/// in progress behind the lock; a killed holder releases it at once.
-const LOCK_TIMEOUT: Duration = Duration::from_secs(11 * 60);
+/// What resolving takes from outside the configuration and the store: the time, and a person
+/// to ask (an MFA code). Identity and provider logic read neither the system clock nor the
+/// terminal themselves, so tests can set both.
+pub struct ResolveContext<'a> {
+    pub clock: &'a dyn Clock,
+    pub prompt: &'a dyn Prompt,
+}
+
+impl ResolveContext<'static> {
+    /// The system clock and the terminal.
+    pub fn process() -> Self {
+        Self {
+            clock: &SystemClock,
+            prompt: &TerminalPrompt,
+        }
+    }
+}
 
 pub struct Resolver<'a> {
     config: &'a Config,
     store: &'a CredentialStore,
+    context: ResolveContext<'a>,
     margin: Duration,
     ambient: Ambient,
     mfa_code: Option<String>,
@@ -43,10 +58,19 @@ pub struct Resolver<'a> {
 
 impl<'a> Resolver<'a> {
     pub fn new(config: &'a Config, store: &'a CredentialStore) -> Self {
+        Self::with_context(config, store, ResolveContext::process())
+    }
+
+    pub fn with_context(
+        config: &'a Config,
+        store: &'a CredentialStore,
+        context: ResolveContext<'a>,
+    ) -> Self {
         let margin = config.auth.refresh_margin.unwrap_or(DEFAULT_REFRESH_MARGIN);
         Self {
             config,
             store,
+            context,
             margin,
             ambient: Ambient::from_process(),
             mfa_code: None,
@@ -102,7 +126,7 @@ impl<'a> Resolver<'a> {
 
     fn load(&self, key: &EntryKey, margin: Duration) -> Result<Option<Credentials>, ProviderError> {
         let cached: Option<Credentials> = typed_entry::load(self.store, key)?;
-        let usable = cached.filter(|c| c.usable(margin, SystemTime::now()));
+        let usable = cached.filter(|c| c.usable(margin, self.context.clock.now()));
         tracing::debug!(entry = %key, hit = usable.is_some(), "credential cache");
         Ok(usable)
     }
@@ -119,7 +143,7 @@ impl<'a> Resolver<'a> {
         if let Some(credentials) = self.load(&key, margin)? {
             return Ok(credentials);
         }
-        let _lock = self.lock(&key)?;
+        let _lock = lock_entry(&key, "fetching the same credentials")?;
         if let Some(credentials) = self.load(&key, margin)? {
             tracing::debug!(entry = %key, "fetched by another process meanwhile");
             return Ok(credentials);
@@ -131,30 +155,18 @@ impl<'a> Resolver<'a> {
                 let hop = &plan.hops[index - 1];
                 tracing::info!(identity = hop.identity, "assuming role");
                 self.sts(plan, async |clients| {
-                    sts::assume_role(clients, &plan.endpoints, &parent, hop, SystemTime::now())
-                        .await
+                    let now = self.context.clock.now();
+                    sts::assume_role(clients, &plan.endpoints, &parent, hop, now).await
                 })?
             }
         };
         // The kernel keyring drops the entry when the credentials expire.
         let lifetime = fresh
             .expiration()
-            .duration_since(SystemTime::now())
+            .duration_since(self.context.clock.now())
             .unwrap_or_default();
         typed_entry::save_expiring(self.store, &key, &fresh, lifetime)?;
         Ok(fresh)
-    }
-
-    /// The per-entry lock file, in the cache directory.
-    fn lock(&self, key: &EntryKey) -> Result<FileLock, ProviderError> {
-        let path = paths::lock_file(&key.to_string()).map_err(ProviderError::CacheDir)?;
-        match FileLock::exclusive(&path, Duration::ZERO) {
-            Err(LockError::TimedOut { .. }) => {}
-            other => return Ok(other?),
-        }
-        // Say why nothing happens: the holder may be waiting for a browser sign-in.
-        eprintln!("Waiting for another atmos-auth process fetching the same credentials...");
-        Ok(FileLock::exclusive(&path, LOCK_TIMEOUT)?)
     }
 
     fn block_on<T>(
@@ -196,7 +208,7 @@ impl<'a> Resolver<'a> {
                 let token =
                     github_oidc::fetch_token(&GithubEnv::from_process(), &provider.audience)?;
                 self.sts(plan, async |clients| {
-                    let now = SystemTime::now();
+                    let now = self.context.clock.now();
                     sts::assume_role_with_web_identity(clients, &plan.endpoints, &token, role, now)
                         .await
                 })
@@ -220,39 +232,32 @@ impl<'a> Resolver<'a> {
                 };
                 let mfa = mfa_arn.zip(code.as_ref().map(|c| c.expose().as_str()));
                 self.sts(plan, async |clients| {
-                    let now = SystemTime::now();
+                    let now = self.context.clock.now();
                     sts::get_session_token(clients, &plan.endpoints, &keys, mfa, *duration, now)
                         .await
                 })
             }
-            Source::Process { command, timeout } => Ok(process::run(command, *timeout)?),
+            Source::Process { command, timeout } => {
+                Ok(process::run(command, *timeout, self.context.clock)?)
+            }
         }
     }
 
-    /// The MFA code: given with `--mfa-code`, or typed at the terminal.
+    /// The MFA code: given with `--mfa-code`, or asked for through the context's prompt.
     fn mfa_code(&self, identity: &str, mfa_arn: &str) -> Result<Secret<String>, ProviderError> {
         if let Some(code) = &self.mfa_code {
             return Ok(Secret::new(code.clone()));
         }
-        let required = || ProviderError::MfaCodeRequired {
-            identity: identity.to_owned(),
-            mfa_arn: mfa_arn.to_owned(),
-        };
-        if !std::io::stdin().is_terminal() {
-            return Err(required());
-        }
-        eprint!("MFA code for {mfa_arn}: ");
-        let _ = std::io::stderr().flush();
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|_| required())?;
-        let code = line.trim().to_owned();
-        if code.is_empty() {
-            Err(required())
-        } else {
-            Ok(Secret::new(code))
+        match self
+            .context
+            .prompt
+            .ask(&format!("MFA code for {mfa_arn}: "))
+        {
+            Some(code) if !code.is_empty() => Ok(Secret::new(code)),
+            _ => Err(ProviderError::MfaCodeRequired {
+                identity: identity.to_owned(),
+                mfa_arn: mfa_arn.to_owned(),
+            }),
         }
     }
 
@@ -265,9 +270,9 @@ impl<'a> Resolver<'a> {
         account: &AccountRef,
         policy: LoginPolicy,
     ) -> Result<Credentials, ProviderError> {
-        let now = SystemTime::now();
+        let now = self.context.clock.now();
         let clients = Clients::new(&provider.region)?;
-        let session = SsoSession::new(provider, self.store);
+        let session = SsoSession::new(provider, self.store).with_clock(self.context.clock);
         let portal = Portal::new(clients.sso_portal(session.endpoints()));
         let mut token = session.access_token(&clients, policy, now).await?;
         let label = match account {
@@ -290,7 +295,7 @@ impl<'a> Resolver<'a> {
                     &account_id,
                     &label,
                     permission_set,
-                    SystemTime::now(),
+                    self.context.clock.now(),
                 )
                 .await
         })
@@ -336,7 +341,7 @@ async fn renewing<T>(
             tracing::info!("the SSO portal rejected the cached session; renewing it");
             session.invalidate_access_token(token).await?;
             *token = session
-                .access_token(clients, policy, SystemTime::now())
+                .access_token(clients, policy, session.clock().now())
                 .await?;
             call(token).await
         }

@@ -82,7 +82,10 @@ impl MatrixError {
             Self::UnknownTier { .. } | Self::MissingTier { .. } => Some(
                 "every row of `expected` gives one level (Write, Read, State or None) for each tier".into(),
             ),
-            _ => None,
+            Self::Read { .. }
+            | Self::Parse { .. }
+            | Self::NoTiers { .. }
+            | Self::AccountInTwoTiers { .. } => None,
         }
     }
 }

@@ -107,24 +107,26 @@ fn dotenv_value(value: &str) -> String {
     quoted
 }
 
-/// GitHub Actions: mask each secret in the log (a workflow command on stdout), then append the
-/// variables to the `$GITHUB_ENV` file for the following steps.
-pub fn write_github(
-    vars: &[EnvVar],
-    github_env: &Path,
-    stdout: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
+/// GitHub Actions, first step: the workflow commands (for stdout) that mask each secret in the
+/// log. They must reach the runner before `write_github_file` puts the values in the file.
+pub fn github_masks(vars: &[EnvVar]) -> Zeroizing<String> {
+    let mut out = Zeroizing::new(String::new());
     // A workflow command is one line: each line of a secret is masked on its own, so no part of
     // one that holds a line break (a credential process, or an endpoint, may send any text)
     // reaches the log unmasked or is read by the runner as a command.
     for var in vars.iter().filter(|v| v.secret) {
         for line in var.value.expose().split(['\n', '\r']) {
             if !line.is_empty() {
-                writeln!(stdout, "::add-mask::{line}")?;
+                let _ = writeln!(out, "::add-mask::{line}");
             }
         }
     }
-    stdout.flush()?;
+    out
+}
+
+/// GitHub Actions, second step: append the variables to the `$GITHUB_ENV` file for the
+/// following steps.
+pub fn write_github_file(vars: &[EnvVar], github_env: &Path) -> std::io::Result<()> {
     let mut text = Zeroizing::new(String::new());
     for var in vars {
         // The heredoc form is safe for any value whose lines never equal the delimiter; a
@@ -212,7 +214,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("github_env");
         std::fs::write(&path, "EXISTING=1\n").unwrap();
-        let mut stdout = Vec::new();
         let vars = [
             var("AWS_SECRET_ACCESS_KEY", "s3cr3t"),
             EnvVar {
@@ -220,8 +221,8 @@ mod tests {
                 ..var("AWS_REGION", "us-east-1")
             },
         ];
-        write_github(&vars, &path, &mut stdout).unwrap();
-        assert_eq!(String::from_utf8(stdout).unwrap(), "::add-mask::s3cr3t\n");
+        assert_eq!(*github_masks(&vars), "::add-mask::s3cr3t\n");
+        write_github_file(&vars, &path).unwrap();
         let written = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = written.lines().collect();
         assert_eq!(lines[0], "EXISTING=1");
@@ -238,13 +239,9 @@ mod tests {
 
     #[test]
     fn github_masks_every_line_of_a_secret_and_runs_no_command() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("github_env");
-        let mut stdout = Vec::new();
         let vars = [var("AWS_SESSION_TOKEN", "tok1\n::error::injected\r\ntok2")];
-        write_github(&vars, &path, &mut stdout).unwrap();
         assert_eq!(
-            String::from_utf8(stdout).unwrap(),
+            *github_masks(&vars),
             "::add-mask::tok1\n::add-mask::::error::injected\n::add-mask::tok2\n"
         );
     }

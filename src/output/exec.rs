@@ -7,28 +7,7 @@
 use std::ffi::OsString;
 use std::process::Command;
 
-use super::vars::EnvVar;
-
-/// Variables that would make an SDK in the child prefer other credentials, or sign with a
-/// mix of ours and stale ones.
-pub const CONFLICTING: &[&str] = &[
-    // Credentials already in the caller's environment (an earlier `eval "$(atmos-auth env …)"`)
-    // must never leak into a command run for another identity, or for none.
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION",
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_SECURITY_TOKEN",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-];
+use super::vars::{CONFLICTING, EnvVar};
 
 /// Exit code when the command cannot be found (as shells report it).
 pub const EXIT_NOT_FOUND: i32 = 127;

@@ -4,7 +4,6 @@
 
 pub mod aws_config;
 pub mod container;
-pub mod credential_process;
 pub mod env;
 pub mod exec;
 pub mod list;
@@ -12,5 +11,6 @@ pub mod matrix;
 pub mod shell;
 pub mod supervise;
 mod vars;
+pub mod whoami;
 
 pub use vars::{EnvVar, credential_vars};

@@ -14,6 +14,27 @@ pub const REGION: &str = "AWS_REGION";
 /// botocore and the AWS CLI v1 read only this one.
 pub const DEFAULT_REGION: &str = "AWS_DEFAULT_REGION";
 
+/// Variables that would make an SDK in a child prefer other credentials, or sign with a mix of
+/// ours and stale ones: `exec` removes them from the child's environment.
+pub const CONFLICTING: &[&str] = &[
+    // Credentials already in the caller's environment (an earlier `eval "$(atmos-auth env …)"`)
+    // must never leak into a command run for another identity, or for none.
+    ACCESS_KEY_ID,
+    SECRET_ACCESS_KEY,
+    SESSION_TOKEN,
+    CREDENTIAL_EXPIRATION,
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+
 /// One variable; `secret` marks values that must be masked where the format can mask.
 pub struct EnvVar {
     pub name: String,
@@ -56,16 +77,7 @@ pub fn credential_vars(
     ];
     // The credentials, and anything that would make an SDK look elsewhere for them (`exec`
     // removes those from the environment), cannot be set through an identity's `env:`.
-    let protected = |name: &str| {
-        [
-            ACCESS_KEY_ID,
-            SECRET_ACCESS_KEY,
-            SESSION_TOKEN,
-            CREDENTIAL_EXPIRATION,
-        ]
-        .contains(&name)
-            || super::exec::CONFLICTING.contains(&name)
-    };
+    let protected = |name: &str| CONFLICTING.contains(&name);
     for (name, value) in extra {
         if protected(name) {
             continue;

@@ -1,6 +1,9 @@
-//! `ProviderError`: every way obtaining a session or role credentials can fail.
+//! `ProviderError`: every way obtaining a session or role credentials can fail, each with its
+//! exit code and hint (exhaustive matches: a new variant must say both).
 
+use crate::exit;
 use crate::store::StoreError;
+use crate::text::{list_or_none, printable};
 use crate::upstream::UpstreamError;
 
 #[derive(Debug, thiserror::Error)]
@@ -108,4 +111,92 @@ pub enum ProviderError {
 
     #[error("could not start the async runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+impl ProviderError {
+    /// The exit code this failure ends the run with (README, "Exit codes").
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::LoginRequired { .. }
+            | Self::UserKeysMissing { .. }
+            | Self::MfaCodeRequired { .. } => exit::LOGIN_REQUIRED,
+            Self::Interrupted => exit::INTERRUPTED,
+            Self::DeviceCodeExpired
+            | Self::AccessDenied
+            | Self::BrowserTimedOut(_)
+            | Self::StateMismatch
+            | Self::AuthorizationFailed(_)
+            | Self::CodeRejected
+            | Self::Listener(_)
+            | Self::NotAssigned { .. }
+            | Self::Upstream(_)
+            | Self::Paging { .. }
+            | Self::Throttled { .. }
+            | Self::Process(_)
+            | Self::Runtime(_) => exit::UPSTREAM,
+            Self::Store(error) => error.exit_code(),
+            Self::Lock(_) => exit::STORE,
+            Self::AccountNotFound { .. }
+            | Self::AmbiguousAccount { .. }
+            | Self::CacheDir(_)
+            | Self::Tls(_)
+            | Self::Endpoint(_) => exit::USAGE,
+            Self::Github(error) => error.exit_code(),
+        }
+    }
+
+    /// One line telling the user what to do next, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::LoginRequired { .. } => "run `atmos-auth login`, or pass `--login`".into(),
+            Self::DeviceCodeExpired | Self::AccessDenied => {
+                "run `atmos-auth login` again and approve the code in the browser".into()
+            }
+            Self::BrowserTimedOut(_)
+            | Self::AuthorizationFailed(_)
+            | Self::CodeRejected
+            | Self::Listener(_) => "run `atmos-auth login` again, or `atmos-auth login --use-device-code` to sign in with a code instead".into(),
+            Self::StateMismatch => {
+                "run `atmos-auth login` again; nothing was stored. If this repeats, another program is answering on 127.0.0.1".into()
+            }
+            Self::UserKeysMissing { identity } => {
+                format!("run `atmos-auth configure {identity}` to store the user's access keys")
+            }
+            Self::MfaCodeRequired { .. } => {
+                "pass `--mfa-code CODE` (or set ATMOS_MFA_CODE), or run at a terminal to be asked".into()
+            }
+            Self::Github(error) => return error.hint(),
+            Self::Tls(error) => return error.hint(),
+            Self::Endpoint(error) => error.hint(),
+            Self::Lock(_) => {
+                "another atmos-auth process is fetching the same credentials; retry when it is done".into()
+            }
+            Self::NotAssigned { .. } => {
+                "check the identity's `principal` in your profile, or ask an administrator for the assignment".into()
+            }
+            Self::AccountNotFound { visible, .. } => {
+                // The names are the portal's words: a name may not start a line of its own.
+                let visible: Vec<String> = visible.iter().map(|name| printable(name)).collect();
+                format!(
+                    "add the account to the `accounts:` map in atmos.yaml; accounts you can see: {}",
+                    list_or_none(&visible)
+                )
+            }
+            Self::AmbiguousAccount { ids, .. } => format!(
+                "name the account by id in the identity's principal, for example `account: {{ id: \"{}\" }}`",
+                ids.first().map(String::as_str).unwrap_or_default()
+            ),
+            Self::Throttled { .. } => {
+                "IAM Identity Center limits the calls of a whole organisation (about 20 a second); try again later".into()
+            }
+            Self::Paging { .. } => {
+                "the SSO portal endpoint is broken or is not AWS: check `spec.endpoint_url` and any AWS_ENDPOINT_URL* setting".into()
+            }
+            Self::Upstream(error) => return error.hint(),
+            Self::Store(error) => return error.hint(),
+            Self::Interrupted | Self::Process(_) | Self::CacheDir(_) | Self::Runtime(_) => {
+                return None;
+            }
+        })
+    }
 }

@@ -211,6 +211,24 @@ pub enum GithubOidcError {
 }
 
 impl GithubOidcError {
+    /// Outside a job, or a job set up without what the identity needs, is a usage error; the
+    /// token service failing or refusing is upstream.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Self::NotInActions | Self::MissingPermission { .. } | Self::InsecureUrl { .. } => {
+                crate::exit::USAGE
+            }
+            Self::InvalidUrl { .. }
+            | Self::InvalidRequestToken
+            | Self::Refused { .. }
+            | Self::Malformed { .. }
+            | Self::Timeout { .. }
+            | Self::Certificate { .. }
+            | Self::Network { .. }
+            | Self::Tls(_) => crate::exit::UPSTREAM,
+        }
+    }
+
     pub fn hint(&self) -> Option<String> {
         match self {
             Self::NotInActions => {

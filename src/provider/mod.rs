@@ -4,9 +4,12 @@
 //!
 //! Providers talk to the network and to the credential store; they never print credentials.
 
+pub mod entry_lock;
 mod error;
+pub mod federation;
 pub mod github_oidc;
 pub mod process;
+pub mod sdk;
 pub mod sso;
 pub mod sts;
 

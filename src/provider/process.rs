@@ -10,13 +10,14 @@
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, TryRecvError};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
+use crate::clock::Clock;
 use crate::config::ProcessCommand;
+use crate::credential_process::{self, ParseError};
 use crate::credentials::{Credentials, epoch_secs};
-use crate::output::credential_process::{self, ParseError};
 use crate::provider::github_oidc;
 use crate::store::KEYRING_PASSWORD_ENV;
 
@@ -51,7 +52,11 @@ pub enum ProcessError {
     Output { program: String, source: ParseError },
 }
 
-pub fn run(command: &ProcessCommand, timeout: Duration) -> Result<Credentials, ProcessError> {
+pub fn run(
+    command: &ProcessCommand,
+    timeout: Duration,
+    clock: &dyn Clock,
+) -> Result<Credentials, ProcessError> {
     let program = command.program().to_owned();
     let mut child_command = match command {
         ProcessCommand::Shell(line) => {
@@ -129,7 +134,7 @@ pub fn run(command: &ProcessCommand, timeout: Duration) -> Result<Credentials, P
         program: program.clone(),
         source: ParseError::Json("not UTF-8".into()),
     })?;
-    let default_expiry = epoch_secs(SystemTime::now() + LONG_LIVED_CACHE);
+    let default_expiry = epoch_secs(clock.now() + LONG_LIVED_CACHE);
     credential_process::parse(text, default_expiry)
         .map_err(|source| ProcessError::Output { program, source })
 }

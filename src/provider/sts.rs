@@ -7,11 +7,19 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_sts::types::Credentials as StsCredentials;
 
 use crate::credentials::{AccessKeys, Credentials, capped_role_expiry};
-use crate::identity::RoleRequest;
 use crate::provider::ProviderError;
-use crate::sdk::{Clients, Endpoints};
+use crate::provider::sdk::{Clients, Endpoints};
 use crate::secret::Secret;
 use crate::upstream::UpstreamError;
+
+/// One AssumeRole call's parameters.
+pub struct RoleRequest<'c> {
+    pub identity: &'c str,
+    pub role_arn: &'c str,
+    pub external_id: Option<&'c str>,
+    pub session_name: String,
+    pub duration: Duration,
+}
 
 /// AssumeRole with `parent`'s credentials.
 pub async fn assume_role(
@@ -97,6 +105,44 @@ pub async fn get_session_token(
         None,
         Requested { duration, now },
     )
+}
+
+/// Who STS says `credentials` belong to (`GetCallerIdentity`).
+pub struct Caller {
+    pub account: String,
+    pub arn: String,
+    pub user_id: String,
+}
+
+/// GetCallerIdentity with `credentials`, in a runtime of its own: one blocking call.
+pub fn caller_identity(
+    region: &str,
+    endpoints: &Endpoints,
+    credentials: &Credentials,
+) -> Result<Caller, ProviderError> {
+    let caller = super::sdk::runtime()
+        .map_err(ProviderError::Runtime)?
+        .block_on(async {
+            let clients = Clients::new(region)?;
+            clients
+                .sts(endpoints, credentials.to_sdk())
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| ProviderError::from(UpstreamError::from_sdk("GetCallerIdentity", e)))
+        })?;
+    // The SDK's XML reader accepts a document cut short and returns what it read so far: an
+    // answer without all three fields was damaged on the way, and is not shown as if complete.
+    let required = |value: Option<String>, field| {
+        value.filter(|v| !v.is_empty()).ok_or_else(|| {
+            ProviderError::from(UpstreamError::missing_field("GetCallerIdentity", field))
+        })
+    };
+    Ok(Caller {
+        account: required(caller.account, "Account")?,
+        arn: required(caller.arn, "Arn")?,
+        user_id: required(caller.user_id, "UserId")?,
+    })
 }
 
 fn duration_secs(request: &RoleRequest<'_>) -> i32 {

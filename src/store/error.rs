@@ -200,6 +200,11 @@ impl StoreError {
         }
     }
 
+    /// Every store failure ends the run with the store's exit code (README, "Exit codes").
+    pub fn exit_code(&self) -> i32 {
+        crate::exit::STORE
+    }
+
     /// What the user can do about it, printed after the error and its causes.
     pub fn hint(&self) -> Option<String> {
         let other_store = match self.kind() {

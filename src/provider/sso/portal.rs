@@ -456,14 +456,18 @@ mod tests {
         };
         let refusal = UpstreamError::missing_field("ListAccountRoles", "roleList");
         let error = runtime.block_on(backoff.wait(5, refusal)).unwrap_err();
-        let error = crate::error::Error::Provider(error);
         assert_eq!(error.exit_code(), 1);
         assert_eq!(
-            error.report(false),
-            "error: the SSO portal kept throttling for 5 minutes: `ListAccountRoles` returned a \
-             response that could not be read: the response has no `roleList`\n\
-             hint: IAM Identity Center limits the calls of a whole organisation (about 20 a \
-             second); try again later\n"
+            error.to_string(),
+            "the SSO portal kept throttling for 5 minutes: `ListAccountRoles` returned a \
+             response that could not be read: the response has no `roleList`"
+        );
+        assert_eq!(
+            error.hint().as_deref(),
+            Some(
+                "IAM Identity Center limits the calls of a whole organisation (about 20 a \
+                 second); try again later"
+            )
         );
     }
 

@@ -18,26 +18,23 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_ssooidc::error::ProvideErrorMetadata;
 
+use super::UNAUTHORIZED;
 use super::auth_code;
 use super::device::{self, BrowserPolicy, Grant};
 use super::flow::{Flow, LoginRequest};
 use super::registration::{ClientRegistration, GRANT_REFRESH_TOKEN, GrantKind};
 use super::token::{self, SsoToken, TokenState};
+use crate::clock::{Clock, SystemClock};
 use crate::config::IdentityCenter;
 use crate::credentials::epoch_secs;
-use crate::fs::{FileLock, LockError};
-use crate::paths;
+use crate::fs::FileLock;
 use crate::provider::ProviderError;
-use crate::sdk::{Clients, Endpoints};
+use crate::provider::entry_lock::lock_entry;
+use crate::provider::sdk::{Clients, Endpoints};
 use crate::secret::Secret;
 use crate::store::{CredentialStore, EntryKey, Namespace, bound_id};
 use crate::typed_entry;
 use crate::upstream::UpstreamError;
-
-/// How long to wait for another process renewing the same session. A device login behind the
-/// lock lasts at most as long as its code (10 minutes at AWS), a browser login as long as its
-/// timeout (10 minutes unless set otherwise); a killed holder releases the lock at once.
-const SESSION_LOCK_TIMEOUT_SECS: u64 = 11 * 60;
 
 /// May this run start an interactive login when the session cannot be renewed silently?
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +76,7 @@ pub struct SsoSession<'a> {
     provider: &'a IdentityCenter,
     store: &'a CredentialStore,
     endpoints: Endpoints,
+    clock: &'a dyn Clock,
 }
 
 impl<'a> SsoSession<'a> {
@@ -88,7 +86,18 @@ impl<'a> SsoSession<'a> {
             provider,
             store,
             endpoints: endpoints_of(provider),
+            clock: &SystemClock,
         }
+    }
+
+    /// The same session, judged by `clock` (the resolver's) rather than the system clock.
+    pub fn with_clock(self, clock: &'a dyn Clock) -> Self {
+        Self { clock, ..self }
+    }
+
+    /// The clock the session's expiry is judged by.
+    pub fn clock(&self) -> &'a dyn Clock {
+        self.clock
     }
 
     /// Where the session's calls go, and where its access token may be used.
@@ -137,26 +146,52 @@ impl<'a> SsoSession<'a> {
         Ok(())
     }
 
-    /// The session's cross-process lock. Waiting happens off the async thread, and the user is
-    /// told when another process holds it (a login in another terminal may take minutes).
+    /// The session's cross-process lock (`entry_lock`), waited for off the async thread.
     async fn lock(&self) -> Result<FileLock, ProviderError> {
-        let path =
-            paths::lock_file(&self.token_key().to_string()).map_err(ProviderError::CacheDir)?;
-        let wait = move |timeout| {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || FileLock::exclusive(&path, timeout))
-        };
-        let join = |r: Result<_, tokio::task::JoinError>| {
-            r.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
-        };
-        match join(wait(Duration::ZERO).await) {
-            Err(LockError::TimedOut { .. }) => {}
-            other => return Ok(other?),
-        }
-        eprintln!("Waiting for another atmos-auth process to renew the SSO session...");
-        Ok(join(
-            wait(Duration::from_secs(SESSION_LOCK_TIMEOUT_SECS)).await,
-        )?)
+        let key = self.token_key();
+        tokio::task::spawn_blocking(move || lock_entry(&key, "to renew the SSO session"))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Ends the session at the portal (`Logout`), at the session's own endpoints; true when
+    /// the portal was told, false when it no longer knew the session. An access token that has
+    /// expired, or that the portal rejects, is renewed with the refresh token first (once): the
+    /// refresh token keeps the server-side session alive, so a stale access token must not
+    /// leave it open. A session that cannot be renewed is over at the portal already.
+    pub fn end_at_portal(&self) -> Result<bool, ProviderError> {
+        let runtime = crate::provider::sdk::runtime().map_err(ProviderError::Runtime)?;
+        runtime.block_on(async {
+            let clients = Clients::new(&self.provider.region)?;
+            for attempt in 0..2 {
+                let token = match self
+                    .access_token(&clients, LoginPolicy::Never, self.clock.now())
+                    .await
+                {
+                    Ok(token) => token,
+                    Err(ProviderError::LoginRequired { .. }) => return Ok(false),
+                    Err(error) => return Err(error),
+                };
+                let sent = clients
+                    .sso_portal(&self.endpoints)
+                    .logout()
+                    .access_token(token.expose())
+                    .send()
+                    .await;
+                match sent {
+                    Ok(_) => return Ok(true),
+                    Err(error)
+                        if error.as_service_error().and_then(|e| e.code())
+                            == Some(UNAUTHORIZED) =>
+                    {
+                        tracing::info!(attempt, "the portal rejected the access token");
+                        self.invalidate_access_token(&token).await?;
+                    }
+                    Err(error) => return Err(UpstreamError::from_sdk("Logout", error).into()),
+                }
+            }
+            Ok(false)
+        })
     }
 
     /// A usable access token: cached, refreshed, or from a new login, as `policy` allows.
@@ -175,7 +210,7 @@ impl<'a> SsoSession<'a> {
         // Renewal: one process at a time, and whoever waited may find it done.
         let _lock = self.lock().await?;
         // The wait may have lasted minutes: judge the token by the clock as it is now.
-        let now = now.max(SystemTime::now());
+        let now = now.max(self.clock.now());
         let cached = self.cached()?;
         let state = cached.as_ref().map(|t| t.state(now));
         if let (Some(token), Some(TokenState::Fresh)) = (&cached, state) {
@@ -355,7 +390,7 @@ impl<'a> SsoSession<'a> {
     fn save_grant(&self, grant: Grant, client: GrantKind) -> Result<SsoToken, ProviderError> {
         // The login may have waited minutes for approval: expiry counts from now, not from
         // when the command started.
-        let approved_at = SystemTime::now();
+        let approved_at = self.clock.now();
         let token = SsoToken {
             access_token: grant.access_token,
             refresh_token: grant.refresh_token,

@@ -1,5 +1,6 @@
 //! The AWS `credential_process` wire format (version 1): what `atmos-auth credential-process`
-//! prints for SDKs to read, and what a `credential_process` identity reads from other tools.
+//! prints for SDKs to read (`output` side), and what a `credential_process` identity reads from
+//! other tools (`provider::process`). Both sides share this module; it does no I/O.
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;

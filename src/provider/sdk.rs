@@ -23,7 +23,8 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::provider::ProviderError;
+use super::ProviderError;
+use crate::endpoint::{self, EndpointError};
 
 /// How long to wait for a TCP/TLS connection before giving up on an attempt.
 const CONNECT_TIMEOUT_SECS: u64 = 5;
@@ -203,6 +204,21 @@ impl Endpoints {
     }
 }
 
+/// Checks every `AWS_ENDPOINT_URL*` variable that is set. A provider's `spec.endpoint_url` is
+/// checked when the configuration is loaded (`config::validator`), so the SDK clients never see
+/// one that breaks the rule.
+fn check_sdk_variables() -> Result<(), EndpointError> {
+    for var in env::ENDPOINT_VARS {
+        if let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+            endpoint::check(&value.to_string_lossy()).map_err(|refusal| EndpointError {
+                setting: format!("`{var}`"),
+                refusal,
+            })?;
+        }
+    }
+    Ok(())
+}
+
 /// Shared SDK configuration for one region. Each client is made for explicit endpoints.
 #[derive(Clone, Debug)]
 pub struct Clients {
@@ -213,7 +229,7 @@ impl Clients {
     /// Clients for `region`. Fails when an endpoint setting breaks the transport rule (plain http
     /// off loopback: see `endpoint`) or when `AWS_CA_BUNDLE` names an unusable file.
     pub fn new(region: &str) -> Result<Self, ProviderError> {
-        crate::endpoint::check_sdk_variables()?;
+        check_sdk_variables()?;
         let mut http = aws_smithy_http_client::Builder::new()
             .tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
         if let Some(store) = crate::tls::sdk_trust_store()? {
