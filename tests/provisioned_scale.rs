@@ -133,6 +133,17 @@ fn list_with_patterns_shows_exactly_the_matching_identities() {
     expected.sort();
     assert_eq!(names, expected, "{table}");
     assert!(table.contains("sso "), "providers are still shown: {table}");
+    // `--filter` is the same selection as a flag.
+    let filtered = world
+        .run(&[
+            "list",
+            "--filter",
+            "ORG-12?/set-1[89]",
+            "--filter=*staging*",
+        ])
+        .success()
+        .stdout;
+    assert_eq!(filtered, table);
     // An alias matches too, and every row carries what it is.
     let dev = world.run(&["list", "DEV"]).success().stdout;
     assert!(dev.contains("* plat-dev/terraform (alias dev)"), "{dev}");

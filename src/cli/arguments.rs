@@ -325,6 +325,9 @@ Example:
         /// (quote them from the shell: `list 'plat-*'`).
         #[arg(value_name = "PATTERN")]
         patterns: Vec<String>,
+        /// The same as a PATTERN argument (repeatable), for scripts that prefer a flag.
+        #[arg(long = "filter", value_name = "PATTERN")]
+        filters: Vec<String>,
     },
 
     /// Check the profile's configuration without touching the network or the keyring.

@@ -247,12 +247,16 @@ impl Command {
                 format,
                 refresh,
                 tags,
-                patterns,
+                mut patterns,
+                filters,
             } => Self::List {
                 format: list_format(format),
                 refresh,
                 tags,
-                patterns,
+                patterns: {
+                    patterns.extend(filters);
+                    patterns
+                },
             },
             Subcommand::Validate { all_profiles } => Self::Validate { all_profiles },
             Subcommand::Profiles => Self::Profiles,
