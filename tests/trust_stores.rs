@@ -90,18 +90,6 @@ pub(crate) fn secret_service_labels_with(dbus_send: impl Fn() -> Command) -> Vec
         .collect()
 }
 
-/// [`secret_service_labels_with`] the Secret Service of the test session.
-fn secret_service_labels() -> Vec<String> {
-    secret_service_labels_with(|| Command::new("dbus-send"))
-}
-
-fn require_secret_service() {
-    assert!(
-        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
-        "run the tests through tests/keyring-session.sh, which starts a private Secret Service"
-    );
-}
-
 /// A name no other test (and no earlier run) uses, for entries in per-user keyrings.
 fn unique(prefix: &str) -> String {
     let nanos = SystemTime::now()
@@ -163,7 +151,10 @@ auth:
 /// the job and which the next job on a self-hosted runner could read.
 #[test]
 fn ci_credentials_end_with_the_job() {
-    require_secret_service();
+    // A Secret Service of this test's own: listing every item of the suite's shared daemon while
+    // other tests delete theirs made gnome-keyring drop off the bus (NoReply), failing every
+    // later test that needed it.
+    let session = NobodySession::start_as(0);
     let world = World::new();
     let role = format!("arn:aws:iam::222222222222:role/{}", unique("CiJob"));
     world.write(
@@ -177,6 +168,7 @@ fn ci_credentials_end_with_the_job() {
             .cmd(&["env", "--format", "json"])
             .env("ATMOS_PROFILE", "ci")
             .env("ATMOS_KEYRING_TYPE", store)
+            .env("DBUS_SESSION_BUS_ADDRESS", session.address())
             .env("GITHUB_ACTIONS", "true")
             .env(
                 "ACTIONS_ID_TOKEN_REQUEST_URL",
@@ -192,7 +184,7 @@ fn ci_credentials_end_with_the_job() {
             kernel.is_empty(),
             "{store}: in the kernel keyring: {kernel:?}"
         );
-        let stored: Vec<String> = secret_service_labels()
+        let stored: Vec<String> = secret_service_labels_with(|| session.command("dbus-send"))
             .into_iter()
             .filter(|label| label.contains(&role))
             .collect();
@@ -401,6 +393,11 @@ impl NobodySession {
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         panic!("the Secret Service of uid {} stayed locked", self.uid);
+    }
+
+    /// The bus address, for a command that should use this Secret Service.
+    pub(crate) fn address(&self) -> &str {
+        &self.address
     }
 
     /// `program` run as this session's user on this bus.
