@@ -2,8 +2,8 @@
 //! provider): after login, every account the user can see and every permission set they hold
 //! there become identities named `<account-name>/<PermissionSet>`. The list is not secret; it is
 //! cached as an index (`provisioned.rs`, 0600, written atomically) and refreshed at login or
-//! with `list --refresh`. Identities written in the profile always win over provisioned ones of
-//! the same name.
+//! with `list --refresh` (`provisioned::refresh`, which lists through `fetch` here). Identities
+//! written in the profile always win over provisioned ones of the same name.
 //!
 //! Account names are chosen by each member account's administrators and may hold any
 //! printable character; identity names may not (see `config::name_problem`). Each character
@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{IdentityCenter, is_name_char, name_problem};
+use crate::config::{is_name_char, name_problem};
 use crate::provider::ProviderError;
 use crate::provider::sso::{AccountRoles, Portal};
 use crate::secret::Secret;
@@ -33,15 +33,15 @@ pub struct Assignment {
     pub permission_set: String,
 }
 
-/// List every assignment through the portal and cache it, in a fixed order: by account name,
-/// then account id, then the order the portal lists the permission sets in. The accounts'
-/// permission sets are listed concurrently, and throttled pages are waited for rather than
-/// lost (see `Portal::assignments`), so the list is complete or the refresh fails.
-pub async fn refresh(
-    provider: &IdentityCenter,
+/// List every assignment through the portal, in a fixed order: by account name, then account
+/// id, then the order the portal lists the permission sets in, and warn once about the names
+/// that had to change. The accounts' permission sets are listed concurrently, and throttled
+/// pages are waited for rather than lost (see `Portal::assignments`), so the list is complete
+/// or the fetch fails. Caching it is `provisioned::refresh`'s part.
+pub async fn fetch(
     portal: &Portal,
     token: &Secret<String>,
-) -> Result<usize, ProviderError> {
+) -> Result<Vec<Assignment>, ProviderError> {
     let assignments: Vec<Assignment> = portal
         .assignments(token)
         .await?
@@ -62,8 +62,7 @@ pub async fn refresh(
         })
         .collect();
     warn_about_names(&assignments);
-    super::provisioned::save(provider, &assignments).map_err(ProviderError::CacheDir)?;
-    Ok(assignments.len())
+    Ok(assignments)
 }
 
 /// `text` with every character that identity names cannot hold replaced by `-`.

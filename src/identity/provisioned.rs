@@ -23,14 +23,15 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use super::provision::{Assignment, usable};
+use super::provision::{self, Assignment, usable};
 use crate::config::{
     AccountId, AccountRef, Config, ConfigError, Diagnostic, Identity, IdentityCenter, IdentityKind,
     Provider, ProviderKind, name_problem,
 };
 use crate::fs::{DirFile, PRIVATE_FILE_MODE};
 use crate::paths;
-use crate::provider::sso;
+use crate::provider::{ProviderError, sso};
+use crate::secret::Secret;
 
 /// The first bytes of an index file; a file that does not start with them is not read.
 const MAGIC: &[u8] = b"atmos-auth provisioned identities 1\n";
@@ -56,6 +57,18 @@ pub enum Wanted<'a> {
     /// None beyond the checks against the profile's identities (the default identity is
     /// always a written one).
     Nothing,
+}
+
+/// Fetch every assignment through the portal (`provision::fetch`) and cache it as the
+/// provider's index; the number of assignments listed.
+pub async fn refresh(
+    provider: &IdentityCenter,
+    portal: &sso::Portal,
+    token: &Secret<String>,
+) -> Result<usize, ProviderError> {
+    let assignments = provision::fetch(portal, token).await?;
+    save(provider, &assignments).map_err(ProviderError::CacheDir)?;
+    Ok(assignments.len())
 }
 
 /// The cache file of a provider's index, bound like its session to the endpoints that listed
