@@ -13,10 +13,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    Damage, EntryKey, Exposure, KEYRING_PASSWORD_ENV, KEYRING_TIMEOUT_ENV, KEYRING_TYPE_ENV,
-    Namespace, PasswordProblem, StoreKind,
+    Damage, EntryKey, KEYRING_PASSWORD_ENV, KEYRING_TIMEOUT_ENV, KEYRING_TYPE_ENV, Namespace,
+    PasswordProblem, StoreKind,
 };
-use crate::fs::{LockError, LockMode};
+use crate::fs::{Exposure, LockError, LockMode};
 
 /// The operation that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
