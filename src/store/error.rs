@@ -209,7 +209,9 @@ impl StoreError {
     pub fn hint(&self) -> Option<String> {
         let other_store = match self.kind() {
             StoreKind::Keyutils => StoreKind::SecretService,
-            _ => StoreKind::Keyutils,
+            StoreKind::System | StoreKind::SecretService | StoreKind::Memory | StoreKind::File => {
+                StoreKind::Keyutils
+            }
         };
         // Only Linux has a second real store to switch to.
         let switch = if cfg!(target_os = "linux") {
