@@ -33,6 +33,18 @@ pub struct Assignment {
     pub permission_set: String,
 }
 
+#[cfg(test)]
+impl Assignment {
+    /// An assignment for tests, here and in `provisioned.rs`.
+    pub(super) fn new(account_id: &str, account_name: &str, permission_set: &str) -> Self {
+        Self {
+            account_id: account_id.into(),
+            account_name: account_name.into(),
+            permission_set: permission_set.into(),
+        }
+    }
+}
+
 /// List every assignment through the portal, in a fixed order: by account name, then account
 /// id, then the order the portal lists the permission sets in, and warn once about the names
 /// that had to change. The accounts' permission sets are listed concurrently, and throttled
@@ -234,14 +246,6 @@ fn warn_about_names(assignments: &[Assignment]) {
 mod tests {
     use super::*;
 
-    fn assignment(id: &str, account: &str, permission_set: &str) -> Assignment {
-        Assignment {
-            account_id: id.into(),
-            account_name: account.into(),
-            permission_set: permission_set.into(),
-        }
-    }
-
     fn names(assignments: &[Assignment]) -> Vec<String> {
         usable(assignments).into_iter().map(|(n, _)| n).collect()
     }
@@ -250,9 +254,9 @@ mod tests {
     fn account_names_are_mapped_into_the_identity_name_set() {
         assert_eq!(
             names(&[
-                assignment("111111111111", "plat-dev", "Admin"),
-                assignment("222222222222", "Prod $(x) `y` 'z'", "Admin"),
-                assignment("333333333333", "a/b;c\n[d]", "Read\u{2019}Only"),
+                Assignment::new("111111111111", "plat-dev", "Admin"),
+                Assignment::new("222222222222", "Prod $(x) `y` 'z'", "Admin"),
+                Assignment::new("333333333333", "a/b;c\n[d]", "Read\u{2019}Only"),
             ]),
             [
                 "plat-dev/Admin",
@@ -268,8 +272,8 @@ mod tests {
         let longest = "y".repeat(MAX_NAME_CHARS - "/Admin".len());
         assert_eq!(
             names(&[
-                assignment("111111111111", &huge, "Admin"),
-                assignment("222222222222", &longest, "Admin"),
+                Assignment::new("111111111111", &huge, "Admin"),
+                Assignment::new("222222222222", &longest, "Admin"),
             ]),
             [format!("{longest}/Admin")]
         );
@@ -281,9 +285,9 @@ mod tests {
     fn account_names_differing_only_in_case_are_shared_names() {
         assert_eq!(
             names(&[
-                assignment("111111111111", "plat-dev", "Admin"),
-                assignment("222222222222", "Plat-Dev", "Admin"),
-                assignment("333333333333", "PLAT DEV", "Read"),
+                Assignment::new("111111111111", "plat-dev", "Admin"),
+                Assignment::new("222222222222", "Plat-Dev", "Admin"),
+                Assignment::new("333333333333", "PLAT DEV", "Read"),
             ]),
             [
                 "plat-dev-111111111111/Admin",
@@ -297,10 +301,10 @@ mod tests {
     fn names_two_accounts_would_share_carry_the_account_id_and_invalid_ones_are_skipped() {
         assert_eq!(
             names(&[
-                assignment("111111111111", "prod account", "Admin"),
-                assignment("222222222222", "prod-account", "Admin"),
-                assignment("222222222222", "prod-account", "Read"),
-                assignment("333333333333", " leading", "Admin"),
+                Assignment::new("111111111111", "prod account", "Admin"),
+                Assignment::new("222222222222", "prod-account", "Admin"),
+                Assignment::new("222222222222", "prod-account", "Read"),
+                Assignment::new("333333333333", " leading", "Admin"),
             ]),
             [
                 "prod-account-111111111111/Admin",
