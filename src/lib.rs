@@ -24,6 +24,7 @@ mod output;
 mod paths;
 mod prompt;
 mod provider;
+mod realm;
 mod run;
 pub mod secret;
 pub mod store;

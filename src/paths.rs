@@ -44,7 +44,7 @@ pub fn cache_subdir(name: &str) -> io::Result<PrivateDir> {
 /// The cache subdirectory `name` of this process's realm: `name` itself without a realm,
 /// `<name>~<realm>` in one, so each realm's lists, generated configs and locks stay apart.
 pub fn realm_subdir_name(name: &str) -> String {
-    match crate::store::realm::current() {
+    match crate::realm::current() {
         Some(realm) => format!("{name}~{realm}"),
         None => name.to_owned(),
     }
@@ -132,8 +132,8 @@ mod walk {
     };
     use rustix::io::Errno;
 
+    use crate::fs::Exposure;
     use crate::fs::PRIVATE_DIR_MODE;
-    use crate::store::Exposure;
 
     /// More symlinks than this on one path is a loop, as for the kernel's own lookups.
     const MAX_SYMLINKS: usize = 40;

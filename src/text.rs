@@ -44,6 +44,21 @@ pub fn json_pretty<T: serde::Serialize + ?Sized>(value: &T) -> String {
     out
 }
 
+/// `value` as YAML, safe to show on a terminal. serde_saphyr escapes C0, DEL and C1 controls
+/// but writes bidi controls as they are, in any scalar style; a document that would hold one (or
+/// any other unsafe character) is written instead as its JSON from [`json_pretty`], which is
+/// YAML's flow style: the same document to a YAML reader, with every such character escaped.
+pub fn yaml<T: serde::Serialize>(value: &T) -> String {
+    let yaml = serde_saphyr::to_string(value).expect("the value serializes");
+    if yaml.chars().any(|c| is_unsafe(c) && c != '\n') {
+        let mut json = json_pretty(value);
+        json.push('\n');
+        json
+    } else {
+        yaml
+    }
+}
+
 /// `names` joined with commas, or `none`: the lists hints name (identities, accounts).
 pub fn list_or_none(names: &[String]) -> String {
     if names.is_empty() {
@@ -93,6 +108,20 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&json).unwrap(),
             value
         );
+    }
+
+    #[test]
+    fn yaml_keeps_the_value_and_loses_every_unsafe_character() {
+        let hostile = "a\u{9b}2J\u{202e}b\u{7f}/\u{1b}[31m\u{2066}x\u{2069}\tc";
+        let value = serde_json::json!({ "arn": hostile, "list": [hostile] });
+        let text = yaml(&value);
+        assert!(!text.chars().any(|c| is_unsafe(c) && c != '\n'), "{text}");
+        assert_eq!(
+            serde_saphyr::from_str::<serde_json::Value>(&text).unwrap(),
+            value
+        );
+        let plain = serde_json::json!({ "name": "plat-dev/Admin — ✓", "tags": ["a", "b"] });
+        assert_eq!(yaml(&plain), serde_saphyr::to_string(&plain).unwrap());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use super::print;
 use super::{Error, exit};
 use crate::config::{AccountRef, Config, Identity, IdentityKind, ProviderKind, Via as ConfigVia};
-use crate::identity::{Resolver, provision};
+use crate::identity::{Resolver, provisioned};
 use crate::output::list::{
     self, CredentialStatus, Format, IdentityView, ListView, ProviderView, SessionStatus, Via,
 };
@@ -86,7 +86,7 @@ pub fn refresh(config: &Config, store: &CredentialStore) -> Result<(), Error> {
                 .access_token(&clients, LoginPolicy::Never, SystemTime::now())
                 .await?;
             let portal = Portal::new(clients.sso_portal(session.endpoints()));
-            provision::refresh(sso, &portal, &token).await
+            provisioned::refresh(sso, &portal, &token).await
         })?;
     }
     Ok(())
@@ -202,7 +202,7 @@ pub fn run(
     }
     let view = ListView {
         profile: config.profile.clone(),
-        realm: crate::store::realm::current().map(str::to_owned),
+        realm: crate::realm::current().map(str::to_owned),
         providers,
         identities,
         store_error: cached.error,

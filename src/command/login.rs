@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use super::Context;
 use super::{Error, exit};
 use crate::config::ProviderKind;
-use crate::identity::provision;
+use crate::identity::provisioned;
 use crate::provider::ProviderError;
 use crate::provider::sdk::{self, Clients};
 use crate::provider::sso::{LoginPolicy, LoginRequest, Portal, SsoSession};
@@ -64,7 +64,7 @@ pub fn run(
                 };
             if sso.auto_provision_identities {
                 let portal = Portal::new(clients.sso_portal(session.endpoints()));
-                let count = provision::refresh(sso, &portal, &token.access_token).await?;
+                let count = provisioned::refresh(sso, &portal, &token.access_token).await?;
                 eprintln!("Found {count} permission sets across your accounts.");
             }
             Ok::<_, ProviderError>(token)

@@ -1,7 +1,7 @@
 //! `atmos-auth logout`: remove what atmos-auth stored — one identity's credentials, one
 //! provider's SSO session (after ending it at the portal) with everything obtained through it,
 //! or everything in every store — and name each item removed. Each acts within the current
-//! realm (`store::realm`); only `--all --all-realms` reaches the entries of every realm.
+//! realm (`realm`); only `--all --all-realms` reaches the entries of every realm.
 //!
 //! What to remove is worked out from the configuration (identity plans, session ids) and checked
 //! against each store's own listing ([`CredentialStore::entries`]), so only entries that exist are
@@ -133,7 +133,7 @@ pub fn run(settings: &Settings, target: Target<'_>, dry_run: bool) -> Result<i32
                     };
                     own.into_iter()
                         .filter(|key| include_user_keys || key.namespace() != Namespace::UserKeys)
-                        .filter(|key| all_realms || store::realm::in_current(key.id()).is_some())
+                        .filter(|key| all_realms || crate::realm::in_current(key.id()).is_some())
                         .map(|key| Item {
                             what: crate::text::printable(&key.describe()),
                             key: key.clone(),
@@ -264,7 +264,7 @@ fn obtained_elsewhere(sso: &IdentityCenter, existing: &[EntryKey], known: &[Item
         .filter(|key| key.namespace() == Namespace::RoleCredentials)
         .filter(|key| !known.iter().any(|item| &item.key == *key))
         .filter(|key| {
-            store::realm::in_current(key.id())
+            crate::realm::in_current(key.id())
                 .and_then(|id| id.rsplit_once('@'))
                 .is_some_and(|(readable, _)| {
                     readable.starts_with(&prefix) && bound_id(readable, &[&session]) == key.id()
@@ -319,7 +319,7 @@ fn realm_subdirs(subdir: &str) -> Vec<String> {
                 || name
                     .strip_prefix(subdir)
                     .and_then(|rest| rest.strip_prefix('~'))
-                    .is_some_and(|realm| store::realm::realm_problem(realm).is_none())
+                    .is_some_and(|realm| crate::realm::realm_problem(realm).is_none())
         })
         .collect();
     names.sort();

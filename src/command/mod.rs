@@ -242,7 +242,7 @@ fn named<'a>(settings: &'a Settings, name: Option<&'a str>) -> Wanted<'a> {
 pub(crate) fn set_realm(settings: &Settings, config: Option<&Config>) -> Result<(), Error> {
     let realm = match settings.realm.as_deref().filter(|value| !value.is_empty()) {
         Some(value) => {
-            if let Some(problem) = store::realm::realm_problem(value) {
+            if let Some(problem) = crate::realm::realm_problem(value) {
                 return Err(Error::InvalidRealm {
                     value: crate::text::printable(value),
                     problem,
@@ -252,7 +252,7 @@ pub(crate) fn set_realm(settings: &Settings, config: Option<&Config>) -> Result<
         }
         None => config.and_then(|config| config.auth.realm.clone()),
     };
-    store::realm::set_current(realm);
+    crate::realm::set_current(realm);
     Ok(())
 }
 

@@ -148,7 +148,7 @@ impl Validator<'_> {
     /// `auth.realm`: a name that namespaces every stored entry and cache file.
     fn realm(&mut self, node: &Node) -> Option<String> {
         let name = self.string(node, "auth.realm")?;
-        match crate::store::realm::realm_problem(&name) {
+        match crate::realm::realm_problem(&name) {
             None => Some(name),
             Some(problem) => {
                 let message = format!(

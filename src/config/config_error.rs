@@ -8,7 +8,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::Diagnostic;
-use crate::store::Exposure;
+use crate::fs::Exposure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -14,7 +14,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::ConfigError;
-use crate::store::Exposure;
+use crate::fs::Exposure;
 
 /// The largest config file read. Real profiles are a few KiB; the cap keeps a hostile file
 /// from costing memory and time before the parser's own limits apply.

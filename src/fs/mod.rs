@@ -6,13 +6,16 @@
 //! decides where, and callers decide what.
 //!
 //! - `atomic.rs`: [`write_atomic`], [`PrivateDir`] and files and directories with exact modes.
+//! - `exposure.rs`: [`Exposure`], whether a path is open to other users.
 //! - `lock.rs`: [`FileLock`], a cross-process lock with a deadline.
 
 mod atomic;
+mod exposure;
 mod lock;
 
 pub(crate) use atomic::parent_dir;
 pub use atomic::{
     DirFile, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, PrivateDir, create_private_dir, write_atomic,
 };
+pub use exposure::Exposure;
 pub use lock::{FileLock, LockError, LockMode, LockTarget};

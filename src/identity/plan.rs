@@ -304,7 +304,7 @@ fn source<'c>(
 /// Where an `aws/user` identity's access keys are kept: per config root and identity name, so
 /// two repositories with an identity of the same name never share keys.
 pub fn user_keys_id(config: &Config, identity: &Identity) -> String {
-    crate::store::realm::qualify(format!("{}|{}", config.root.display(), identity.name))
+    crate::realm::qualify(format!("{}|{}", config.root.display(), identity.name))
 }
 
 /// `atmos-auth-<user>`, reduced to what STS accepts in a role session name: `[\w+=,.@-]`,

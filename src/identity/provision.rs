@@ -2,8 +2,8 @@
 //! provider): after login, every account the user can see and every permission set they hold
 //! there become identities named `<account-name>/<PermissionSet>`. The list is not secret; it is
 //! cached as an index (`provisioned.rs`, 0600, written atomically) and refreshed at login or
-//! with `list --refresh`. Identities written in the profile always win over provisioned ones of
-//! the same name.
+//! with `list --refresh` (`provisioned::refresh`, which lists through `fetch` here). Identities
+//! written in the profile always win over provisioned ones of the same name.
 //!
 //! Account names are chosen by each member account's administrators and may hold any
 //! printable character; identity names may not (see `config::name_problem`). Each character
@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{IdentityCenter, is_name_char, name_problem};
+use crate::config::{is_name_char, name_problem};
 use crate::provider::ProviderError;
 use crate::provider::sso::{AccountRoles, Portal};
 use crate::secret::Secret;
@@ -33,15 +33,27 @@ pub struct Assignment {
     pub permission_set: String,
 }
 
-/// List every assignment through the portal and cache it, in a fixed order: by account name,
-/// then account id, then the order the portal lists the permission sets in. The accounts'
-/// permission sets are listed concurrently, and throttled pages are waited for rather than
-/// lost (see `Portal::assignments`), so the list is complete or the refresh fails.
-pub async fn refresh(
-    provider: &IdentityCenter,
+#[cfg(test)]
+impl Assignment {
+    /// An assignment for tests, here and in `provisioned.rs`.
+    pub(super) fn new(account_id: &str, account_name: &str, permission_set: &str) -> Self {
+        Self {
+            account_id: account_id.into(),
+            account_name: account_name.into(),
+            permission_set: permission_set.into(),
+        }
+    }
+}
+
+/// List every assignment through the portal, in a fixed order: by account name, then account
+/// id, then the order the portal lists the permission sets in, and warn once about the names
+/// that had to change. The accounts' permission sets are listed concurrently, and throttled
+/// pages are waited for rather than lost (see `Portal::assignments`), so the list is complete
+/// or the fetch fails. Caching it is `provisioned::refresh`'s part.
+pub async fn fetch(
     portal: &Portal,
     token: &Secret<String>,
-) -> Result<usize, ProviderError> {
+) -> Result<Vec<Assignment>, ProviderError> {
     let assignments: Vec<Assignment> = portal
         .assignments(token)
         .await?
@@ -62,8 +74,7 @@ pub async fn refresh(
         })
         .collect();
     warn_about_names(&assignments);
-    super::provisioned::save(provider, &assignments).map_err(ProviderError::CacheDir)?;
-    Ok(assignments.len())
+    Ok(assignments)
 }
 
 /// `text` with every character that identity names cannot hold replaced by `-`.
@@ -235,14 +246,6 @@ fn warn_about_names(assignments: &[Assignment]) {
 mod tests {
     use super::*;
 
-    fn assignment(id: &str, account: &str, permission_set: &str) -> Assignment {
-        Assignment {
-            account_id: id.into(),
-            account_name: account.into(),
-            permission_set: permission_set.into(),
-        }
-    }
-
     fn names(assignments: &[Assignment]) -> Vec<String> {
         usable(assignments).into_iter().map(|(n, _)| n).collect()
     }
@@ -251,9 +254,9 @@ mod tests {
     fn account_names_are_mapped_into_the_identity_name_set() {
         assert_eq!(
             names(&[
-                assignment("111111111111", "plat-dev", "Admin"),
-                assignment("222222222222", "Prod $(x) `y` 'z'", "Admin"),
-                assignment("333333333333", "a/b;c\n[d]", "Read\u{2019}Only"),
+                Assignment::new("111111111111", "plat-dev", "Admin"),
+                Assignment::new("222222222222", "Prod $(x) `y` 'z'", "Admin"),
+                Assignment::new("333333333333", "a/b;c\n[d]", "Read\u{2019}Only"),
             ]),
             [
                 "plat-dev/Admin",
@@ -269,8 +272,8 @@ mod tests {
         let longest = "y".repeat(MAX_NAME_CHARS - "/Admin".len());
         assert_eq!(
             names(&[
-                assignment("111111111111", &huge, "Admin"),
-                assignment("222222222222", &longest, "Admin"),
+                Assignment::new("111111111111", &huge, "Admin"),
+                Assignment::new("222222222222", &longest, "Admin"),
             ]),
             [format!("{longest}/Admin")]
         );
@@ -282,9 +285,9 @@ mod tests {
     fn account_names_differing_only_in_case_are_shared_names() {
         assert_eq!(
             names(&[
-                assignment("111111111111", "plat-dev", "Admin"),
-                assignment("222222222222", "Plat-Dev", "Admin"),
-                assignment("333333333333", "PLAT DEV", "Read"),
+                Assignment::new("111111111111", "plat-dev", "Admin"),
+                Assignment::new("222222222222", "Plat-Dev", "Admin"),
+                Assignment::new("333333333333", "PLAT DEV", "Read"),
             ]),
             [
                 "plat-dev-111111111111/Admin",
@@ -298,10 +301,10 @@ mod tests {
     fn names_two_accounts_would_share_carry_the_account_id_and_invalid_ones_are_skipped() {
         assert_eq!(
             names(&[
-                assignment("111111111111", "prod account", "Admin"),
-                assignment("222222222222", "prod-account", "Admin"),
-                assignment("222222222222", "prod-account", "Read"),
-                assignment("333333333333", " leading", "Admin"),
+                Assignment::new("111111111111", "prod account", "Admin"),
+                Assignment::new("222222222222", "prod-account", "Admin"),
+                Assignment::new("222222222222", "prod-account", "Read"),
+                Assignment::new("333333333333", " leading", "Admin"),
             ]),
             [
                 "prod-account-111111111111/Admin",

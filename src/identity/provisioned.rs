@@ -23,14 +23,15 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use super::provision::{Assignment, usable};
+use super::provision::{self, Assignment, usable};
 use crate::config::{
     AccountId, AccountRef, Config, ConfigError, Diagnostic, Identity, IdentityCenter, IdentityKind,
     Provider, ProviderKind, name_problem,
 };
 use crate::fs::{DirFile, PRIVATE_FILE_MODE};
 use crate::paths;
-use crate::provider::sso;
+use crate::provider::{ProviderError, sso};
+use crate::secret::Secret;
 
 /// The first bytes of an index file; a file that does not start with them is not read.
 const MAGIC: &[u8] = b"atmos-auth provisioned identities 1\n";
@@ -56,6 +57,18 @@ pub enum Wanted<'a> {
     /// None beyond the checks against the profile's identities (the default identity is
     /// always a written one).
     Nothing,
+}
+
+/// Fetch every assignment through the portal (`provision::fetch`) and cache it as the
+/// provider's index; the number of assignments listed.
+pub async fn refresh(
+    provider: &IdentityCenter,
+    portal: &sso::Portal,
+    token: &Secret<String>,
+) -> Result<usize, ProviderError> {
+    let assignments = provision::fetch(portal, token).await?;
+    save(provider, &assignments).map_err(ProviderError::CacheDir)?;
+    Ok(assignments.len())
 }
 
 /// The cache file of a provider's index, bound like its session to the endpoints that listed
@@ -382,22 +395,14 @@ fn identity(provider: &Provider, record: Record) -> Option<Identity> {
 mod tests {
     use super::*;
 
-    fn assignment(id: &str, account: &str, permission_set: &str) -> Assignment {
-        Assignment {
-            account_id: id.into(),
-            account_name: account.into(),
-            permission_set: permission_set.into(),
-        }
-    }
-
     fn index() -> Index {
         Index::parse(build(&[
-            assignment("111111111111", "plat-dev", "Admin"),
+            Assignment::new("111111111111", "plat-dev", "Admin"),
             // Permission sets of one account whose names differ only in case. (Accounts whose
             // names do are told apart by their ids: `provision::usable`.)
-            assignment("222222222222", "plat-dev2", "Read"),
-            assignment("222222222222", "plat-dev2", "read"),
-            assignment("not-an-id", "broken", "Admin"),
+            Assignment::new("222222222222", "plat-dev2", "Read"),
+            Assignment::new("222222222222", "plat-dev2", "read"),
+            Assignment::new("not-an-id", "broken", "Admin"),
         ]))
         .expect("an index")
     }
@@ -429,8 +434,8 @@ mod tests {
 
         let mut file = tempfile::tempfile().unwrap();
         let mut bytes = build(&[
-            assignment("111111111111", "plat-dev", "Admin"),
-            assignment("222222222222", "plat-prod", "Read"),
+            Assignment::new("111111111111", "plat-dev", "Admin"),
+            Assignment::new("222222222222", "plat-prod", "Read"),
         ]);
         // A record the lookup does not need is not read: damaging it changes nothing else.
         let first = bytes
@@ -457,7 +462,7 @@ mod tests {
 
     #[test]
     fn bytes_that_are_not_an_index_are_not_read() {
-        let good = build(&[assignment("111111111111", "plat-dev", "Admin")]);
+        let good = build(&[Assignment::new("111111111111", "plat-dev", "Admin")]);
         assert!(Index::parse(b"[]".to_vec()).is_none());
         assert!(Index::parse(good[..MAGIC.len() + 4].to_vec()).is_none());
         let mut long = good.clone();

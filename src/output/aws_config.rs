@@ -99,7 +99,7 @@ pub fn render(
             command.push(profile.clone());
         }
         // An SDK calling back must get this realm's session, not the default one.
-        if let Some(realm) = crate::store::realm::current() {
+        if let Some(realm) = crate::realm::current() {
             command.push("--realm".into());
             command.push(realm.to_owned());
         }

@@ -19,7 +19,7 @@ const BINDING_HEX_DIGITS: usize = 32;
 /// `<readable>@<digest>`: an entry id that still says what it is for (`plat-dev/terraform@…`),
 /// bound to every part of `binding`. Ids differ whenever any part differs; each part's length is
 /// hashed with it, so no two lists of parts run together into the same bytes. In a realm the id
-/// starts with `<realm>~` ([`super::realm::qualify`]).
+/// starts with `<realm>~` ([`crate::realm::qualify`]).
 pub fn bound_id(readable: &str, binding: &[&str]) -> String {
     let mut hash = Sha256::new();
     for part in binding {
@@ -31,7 +31,7 @@ pub fn bound_id(readable: &str, binding: &[&str]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect();
-    super::realm::qualify(format!("{readable}@{}", &hex[..BINDING_HEX_DIGITS]))
+    crate::realm::qualify(format!("{readable}@{}", &hex[..BINDING_HEX_DIGITS]))
 }
 
 /// What kind of secret an entry holds. The namespace keeps ids of different kinds apart.

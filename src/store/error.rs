@@ -13,10 +13,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    Damage, EntryKey, Exposure, KEYRING_PASSWORD_ENV, KEYRING_TIMEOUT_ENV, KEYRING_TYPE_ENV,
-    Namespace, PasswordProblem, StoreKind,
+    Damage, EntryKey, KEYRING_PASSWORD_ENV, KEYRING_TIMEOUT_ENV, KEYRING_TYPE_ENV, Namespace,
+    PasswordProblem, StoreKind,
 };
-use crate::fs::{LockError, LockMode};
+use crate::fs::{Exposure, LockError, LockMode};
 
 /// The operation that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,7 +209,9 @@ impl StoreError {
     pub fn hint(&self) -> Option<String> {
         let other_store = match self.kind() {
             StoreKind::Keyutils => StoreKind::SecretService,
-            _ => StoreKind::Keyutils,
+            StoreKind::System | StoreKind::SecretService | StoreKind::Memory | StoreKind::File => {
+                StoreKind::Keyutils
+            }
         };
         // Only Linux has a second real store to switch to.
         let switch = if cfg!(target_os = "linux") {

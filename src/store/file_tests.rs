@@ -19,8 +19,8 @@ use super::password::{PasswordError, password_from};
 use super::tests::{assert_child_passed, child_scenario_command};
 use super::*;
 use crate::fs::{
-    FileLock, LockError, LockMode, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, create_private_dir,
-    write_atomic,
+    Exposure, FileLock, LockError, LockMode, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE,
+    create_private_dir, write_atomic,
 };
 
 const TIMEOUT: Duration = Duration::from_secs(5);

@@ -47,7 +47,6 @@ mod kind;
 mod layered;
 mod memory;
 mod password;
-pub mod realm;
 #[cfg(target_os = "linux")]
 mod role_tier;
 #[cfg(test)]
@@ -58,7 +57,7 @@ use std::time::Duration;
 
 pub use entry_key::{EntryKey, Namespace, bound_id};
 pub use error::{BackendError, StoreError, StoreOp};
-pub use file::{DEFAULT_FILE_NAME, Exposure, default_file_path};
+pub use file::{DEFAULT_FILE_NAME, default_file_path};
 pub use file_format::{Damage, KdfParams};
 pub use kind::{ParseStoreKindError, StoreKind};
 pub use password::{KEYRING_PASSWORD_ENV, MIN_PASSWORD_CHARS, PasswordProblem, read_file_password};

@@ -35,7 +35,7 @@ pub fn render(view: &ListView, format: Format, now: SystemTime) -> String {
             text.push('\n');
             text
         }
-        Format::Yaml => serde_saphyr::to_string(view).expect("the list view serializes"),
+        Format::Yaml => crate::text::yaml(view),
         Format::Dot => graph::dot(view),
         Format::Mermaid => graph::mermaid(view),
     }
@@ -439,6 +439,22 @@ sso       aws/iam-identity-center  https://x.awsapps.com/start (us-east-1)  unkn
         let yaml: serde_json::Value =
             serde_saphyr::from_str(&render(&hostile_view(), Format::Yaml, now())).unwrap();
         assert_eq!(yaml, json);
+    }
+
+    #[test]
+    fn bidi_controls_are_escaped_in_yaml_as_in_json() {
+        let name = "evil\u{202e}gpj.exe/\u{2066}x\u{2069}";
+        let view = view(Vec::new(), vec![identity(name, "aws/user", None, "")]);
+        let yaml = render(&view, Format::Yaml, now());
+        assert!(
+            !yaml.chars().any(|c| crate::text::is_unsafe(c) && c != '\n'),
+            "{yaml}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render(&view, Format::Json, now())).unwrap();
+        assert_eq!(json["identities"][0]["name"], name);
+        let from_yaml: serde_json::Value = serde_saphyr::from_str(&yaml).unwrap();
+        assert_eq!(from_yaml, json);
     }
 
     #[test]

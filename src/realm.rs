@@ -2,7 +2,7 @@
 //! twice) hold sessions for the same start URL and identity names side by side.
 //!
 //! The realm of this process is chosen once, at start-up (`--realm`, `ATMOS_AUTH_REALM`,
-//! `auth.realm`). Every id that [`super::bound_id`] makes, and every user-keys id, then starts
+//! `auth.realm`). Every id that [`crate::store::bound_id`] makes, and every user-keys id, then starts
 //! with `<realm>~`; ids made without a realm are exactly those of earlier versions. `~` appears
 //! in no identity name or region, so the realm of any stored entry can be read back from its id.
 
@@ -10,8 +10,6 @@ use std::sync::OnceLock;
 
 /// Longest realm name.
 pub const MAX_REALM_CHARS: usize = 64;
-/// Environment variable naming the realm; it wins over `auth.realm`.
-pub const REALM_ENV: &str = "ATMOS_AUTH_REALM";
 /// Between a realm and the rest of an id.
 const SEPARATOR: char = '~';
 
