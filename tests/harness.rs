@@ -68,6 +68,17 @@ impl World {
     }
 
     /// The shared base config: accounts map and the SSO provider.
+    /// Writes [`Self::base_config`] with `auto_provision_identities` on for its provider.
+    pub fn auto_provision(&self) {
+        self.write(
+            "repo/atmos.yaml",
+            &format!(
+                "{}      auto_provision_identities: true\n",
+                self.base_config()
+            ),
+        );
+    }
+
     pub fn base_config(&self) -> String {
         format!(
             "accounts:\n  plat-dev: \"222222222222\"\n  plat-staging: \"333333333333\"\n  plat-prod: \"444444444444\"\n\

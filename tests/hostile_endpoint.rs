@@ -340,13 +340,7 @@ fn a_list_that_never_ends_is_an_error_not_a_hang() {
     world.emulator.clear_faults();
 
     // The same for the roles of each account, which auto-provisioning lists at login.
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world
         .emulator
         .inject_n(Op::ListAccountRoles, Fault::EndlessPages, 50);
@@ -397,13 +391,7 @@ fn an_account_name_shared_by_two_accounts_is_an_error_listing_both() {
 #[test]
 fn provisioned_identities_of_accounts_sharing_a_name_carry_the_account_id() {
     let world = World::with_org(org_with_two_core_identity_accounts());
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world
         .login()
         .stderr_has("accounts 111111111111, 666666666666 share the name `core-identity`");
@@ -443,13 +431,7 @@ fn account_names_differing_only_in_case_carry_the_account_id() {
         permission_sets: vec!["ReadOnlyAccess".into()],
     });
     let world = World::with_org(org);
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     let login = world.login();
     let out = world.run(&["env", "plat-dev/ReadOnlyAccess"]);
     assert!(
@@ -501,13 +483,7 @@ fn huge_or_countless_bad_account_names_do_not_flood_the_terminal() {
         });
     }
     let world = World::with_org(org);
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     let login = world.login();
     let list = world.run(&["list"]).success().stdout;
     assert!(!list.contains("xxxxxxxxxx"), "the huge name is an identity");

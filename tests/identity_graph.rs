@@ -227,13 +227,7 @@ fn auto_provisioned_identities_cover_every_assignment_and_yield_to_written_ones(
     use std::os::unix::fs::PermissionsExt;
 
     let world = World::new();
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world.write(
         "repo/profiles/dev/atmos.yaml",
         &format!(

@@ -249,13 +249,7 @@ fn no_secret_in_the_provisioned_index_or_the_role_credential_tier() {
     let mut org = test_org();
     org.settings.access_token_ttl_secs = 60;
     let world = World::with_org(org);
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     let runtime = tempfile::tempdir().unwrap();
     let private = std::os::unix::fs::PermissionsExt::from_mode(0o700);
     std::fs::set_permissions(runtime.path(), private).unwrap();

@@ -235,13 +235,7 @@ fn logout_with_an_expired_access_token_still_ends_the_portal_session() {
 #[test]
 fn logout_of_the_provider_removes_provisioned_identities_credentials() {
     let world = World::new();
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world.login();
     world.run(&["env", "core-audit/ReadOnlyAccess"]).success();
     let out = world.run(&["logout"]).success();
@@ -490,13 +484,7 @@ fn kernel_keys(session: &NobodySession) -> Vec<String> {
 /// A world whose HOME belongs to `uid`, and that user's own Secret Service.
 fn other_user_world(uid: u32) -> (World, NobodySession) {
     let world = World::new();
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world.write(
         "repo/profiles/dev/atmos.yaml",
         &format!("{DEV_PROFILE}{USER}"),

@@ -172,13 +172,7 @@ fn tags_are_validated() {
 #[test]
 fn provisioned_identities_carry_provisioned_and_the_permission_set() {
     let world = World::new();
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world.login();
     let out = world
         .run(&["list", "--tags", "provisioned,ReadOnlyAccess"])

@@ -49,13 +49,7 @@ fn assert_private_tree(root: &Path) -> usize {
 
 fn world() -> World {
     let world = World::new();
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world.write("repo/profiles/dev/atmos.yaml", DEV_PROFILE);
     world
 }

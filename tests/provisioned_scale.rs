@@ -34,13 +34,7 @@ fn large_org() -> Organization {
 /// A world whose provider provisions every assignment of `large_org`, logged in.
 fn large_world() -> World {
     let world = World::with_org(large_org());
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world
         .login()
         .stderr_has("Found 10010 permission sets across your accounts.");
@@ -157,13 +151,7 @@ fn list_with_patterns_shows_exactly_the_matching_identities() {
 #[test]
 fn list_without_a_reachable_store_shows_the_configuration_and_says_why() {
     let world = World::new();
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world.login();
     let out = world
         .cmd(&["list"])

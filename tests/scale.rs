@@ -8,13 +8,7 @@ use crate::harness::{Outcome, World, test_org};
 
 fn auto_provisioning(org: Organization) -> World {
     let world = World::with_org(org);
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     world
 }
 

@@ -114,13 +114,7 @@ fn provisioned_names_from_hostile_account_names_are_made_safe() {
     // Any member-account administrator can choose the account's name.
     org.accounts[4].name = "Audit $(touch pwned) [x]".into();
     let world = World::with_org(org);
-    world.write(
-        "repo/atmos.yaml",
-        &format!(
-            "{}      auto_provision_identities: true\n",
-            world.base_config()
-        ),
-    );
+    world.auto_provision();
     let login = world.login();
     assert!(
         login
